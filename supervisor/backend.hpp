@@ -1,0 +1,63 @@
+// The contract between the seccomp supervisor (a transport) and whoever answers trapped ioctls
+// (the daemon, on top of the KVM object model). The supervisor knows nothing of KVM semantics.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "common/unique_fd.hpp"
+#include "common/user_io.hpp"
+
+namespace kvmemu::supervisor {
+
+// One ioctl() the traced program made that the filter trapped.
+struct TrappedIoctl {
+    pid_t tid = 0;   // calling thread, in the daemon's pid namespace
+    pid_t tgid = 0;  // its process
+    int fd = -1;     // the fd number in the caller
+    std::uint32_t cmd = 0;
+    std::uint64_t arg = 0;
+};
+
+// The caller's fd, duplicated into the daemon with pidfd_getfd(), and what fstat() said of it.
+struct TargetFd {
+    UniqueFd fd;
+    struct stat st {};
+};
+
+// What to answer. Continue lets the call proceed into the kernel as if never trapped.
+struct Reply {
+    enum class Kind { Continue, Value, Error, InjectFd };
+    Kind kind = Kind::Continue;
+    long value = 0;      // Kind::Value: the ioctl's return value (>= 0)
+    int error = 0;       // Kind::Error: positive errno
+    UniqueFd fd;         // Kind::InjectFd: installed in the caller; its number is the result
+    bool cloexec = true; // Kind::InjectFd: O_CLOEXEC on the installed fd
+
+    static Reply cont() { return {}; }
+    static Reply val(long v) { Reply r; r.kind = Kind::Value; r.value = v; return r; }
+    static Reply err(int e) { Reply r; r.kind = Kind::Error; r.error = e; return r; }
+    static Reply inject(UniqueFd f, bool cloexec) {
+        Reply r; r.kind = Kind::InjectFd; r.fd = std::move(f); r.cloexec = cloexec; return r;
+    }
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    // Answers one trapped call. Runs on a supervisor thread; may block for long (KVM_RUN) when
+    // may_block(cmd) said so, in which case it runs on a thread of its own. `mem` reads and
+    // writes the caller's memory.
+    virtual Reply handle(const TrappedIoctl& call, TargetFd& target, UserIo& mem) = 0;
+    // True for requests that can take unbounded time (KVM_RUN): never run them inline.
+    virtual bool may_block(std::uint32_t cmd) const = 0;
+    // Asks a call running in handle() on behalf of `tid` to return soon (its notification was
+    // interrupted, e.g. by a signal to that thread).
+    virtual void interrupt(pid_t tid) = 0;
+    // The traced process `tgid` is gone (its listener reported POLLHUP): drop what it owned.
+    virtual void process_gone(pid_t tgid) = 0;
+};
+
+}  // namespace kvmemu::supervisor
