@@ -1,0 +1,62 @@
+// System: the daemon's KVM instance (what /dev/kvm stands for): system-fd ioctls, VM creation,
+// and the registry that maps fds back to VMs and vCPUs. The top object of the model.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "common/user_io.hpp"
+#include "kvm/caller.hpp"
+#include "kvm/config.hpp"
+#include "kvm/vm.hpp"
+
+namespace kvmemu::kvm {
+
+class System {
+public:
+    System(Config config, NxPermission nx_permission);
+
+    [[nodiscard]] const Config& config() const { return config_; }
+
+    // System-scope ioctl: >= 0 result or -errno. KVM_CREATE_VM is create_vm() instead.
+    long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
+
+    // KVM_CREATE_VM: a new VM owned by the caller's process. type must be 0 (EINVAL otherwise).
+    Expected<std::shared_ptr<Vm>> create_vm(const Caller& caller, std::uint64_t type);
+    // Forgets a VM (its last VM fd was released, or its process is gone).
+    void destroy_vm(std::uint64_t vm_id);
+    void destroy_vms_of(pid_t tgid);
+    [[nodiscard]] std::shared_ptr<Vm> find_vm(std::uint64_t vm_id) const;
+    [[nodiscard]] std::vector<std::shared_ptr<Vm>> vms() const;
+
+    // vCPU fds are memfds: the supervisor finds a vCPU by the (st_dev, st_ino) of its memfd.
+    Expected<std::shared_ptr<Vcpu>> create_vcpu(Vm& vm, const Caller& caller, std::uint64_t id);
+    struct VcpuRef {
+        std::shared_ptr<Vm> vm;
+        std::shared_ptr<Vcpu> vcpu;
+    };
+    [[nodiscard]] VcpuRef find_vcpu(dev_t dev, ino_t ino) const;
+
+private:
+    const Config config_;
+    const NxPermission nx_permission_;
+
+    mutable std::mutex mu_;
+    std::uint64_t next_vm_id_ = 1;
+    std::map<std::uint64_t, std::shared_ptr<Vm>> vms_;
+    struct VcpuKey {
+        dev_t dev;
+        ino_t ino;
+        auto operator<=>(const VcpuKey&) const = default;
+    };
+    std::map<VcpuKey, std::pair<std::uint64_t, std::weak_ptr<Vcpu>>> vcpus_;
+};
+
+}  // namespace kvmemu::kvm

@@ -1,0 +1,126 @@
+// Vm: VM-fd ioctls of virt/kvm/kvm_main.c and arch/x86/kvm/x86.c, in the kernel's check order.
+#include "kvm/vm.hpp"
+
+#include <cerrno>
+
+#include "kvm/extensions.hpp"
+#include "uapi/caps.hpp"
+#include "uapi/ioctls.hpp"
+
+namespace kvmemu::kvm {
+
+namespace u = uapi;
+
+Expected<std::shared_ptr<Vm>> Vm::create(std::uint64_t id, pid_t owner_tgid, const Config& config,
+                                         NxPermission nx_permission) {
+    auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid));
+    if (!stats) return Errno{stats.error()};
+    return std::make_shared<Vm>(Key{}, id, owner_tgid, config, std::move(nx_permission),
+                                std::move(*stats));
+}
+
+Vm::Vm(Key /*key*/, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
+       StatsFile stats)
+    : id_(id), owner_(owner), config_(config), nx_permission_(std::move(nx_permission)),
+      stats_(std::move(stats)) {
+    stats_.publish(stats_data_);
+}
+
+long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
+    // kvm_vm_ioctl(): a VM serves only the process that created it.
+    if (caller.tgid != owner_) return -EIO;
+    switch (cmd) {
+        case u::CHECK_EXTENSION: return check_extension(arg, Scope::Vm, config_);
+        case u::ENABLE_CAP: return enable_cap(caller, arg, io);
+        case u::SET_USER_MEMORY_REGION: return set_memory_region(arg, io, true);
+        case u::SET_USER_MEMORY_REGION2: return set_memory_region(arg, io, false);
+        case u::CREATE_VCPU:
+        case u::GET_STATS_FD:
+            // These return fds, which only the supervisor can install (see fds.md).
+            return -EOPNOTSUPP;
+        default: return -ENOTTY;  // kvm_arch_vm_ioctl(): unknown requests are ENOTTY
+    }
+}
+
+long Vm::enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io) {
+    auto cap = io.read_obj<u::kvm_enable_cap>(arg);
+    if (!cap) return -cap.error();
+    // kvm_vm_ioctl_enable_cap() (x86): flags are refused before any capability is looked at.
+    if (cap->flags != 0) return -EINVAL;
+    if (!is_disable_nx_cap(cap->cap, config_)) return -EINVAL;
+
+    // KVM_CAP_VM_DISABLE_NX_HUGE_PAGES: capable(CAP_SYS_BOOT) first (initial user namespace),
+    // then args[0] must be 0, then no vCPU may exist (checked under kvm->lock). Repeatable.
+    if (nx_permission_(caller.tid) != 0) return -EPERM;
+    if (cap->args[0] != 0) return -EINVAL;
+    const std::lock_guard lock(mu_);
+    if (created_vcpus_ != 0) return -EINVAL;
+    disable_nx_huge_pages_ = true;
+    return 0;
+}
+
+long Vm::set_memory_region(std::uint64_t arg, UserIo& io, bool v1) {
+    u::kvm_userspace_memory_region2 mem{};
+    const std::size_t size = v1 ? sizeof(u::kvm_userspace_memory_region) : sizeof(mem);
+    if (int e = io.read(arg, std::as_writable_bytes(std::span(&mem, 1)).first(size)); e != 0)
+        return -e;
+    const std::lock_guard lock(mu_);
+    MemslotUpdate update;
+    if (int e = memslots_.apply(mem, v1, update); e != 0) return -e;
+    return 0;
+}
+
+Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint64_t vcpu_id) {
+    if (caller.tgid != owner_) return Errno{EIO};
+    // kvm_vm_ioctl_create_vcpu()
+    if (vcpu_id >= u::MAX_VCPU_IDS) return Errno{EINVAL};
+    const std::lock_guard lock(mu_);
+    if (created_vcpus_ >= u::MAX_VCPUS) return Errno{EINVAL};
+    for (const auto& v : vcpus_)
+        if (v->id() == vcpu_id) return Errno{EEXIST};
+    auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id));
+    if (!vcpu) return Errno{vcpu.error()};
+    std::shared_ptr<Vcpu> shared = std::move(*vcpu);
+    vcpus_.push_back(shared);
+    ++created_vcpus_;
+    return shared;
+}
+
+Expected<UniqueFd> Vm::open_stats(const Caller& caller) {
+    if (caller.tgid != owner_) return Errno{EIO};
+    const std::lock_guard lock(mu_);
+    return stats_.open_reader();
+}
+
+long Vm::vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
+                    UserIo& io) {
+    // kvm_vcpu_ioctl(): only the VM's own process may use its vCPUs.
+    if (caller.tgid != owner_) return -EIO;
+    return vcpu.ioctl(caller, cmd, arg, io);
+}
+
+bool Vm::nx_huge_pages_disabled() const {
+    const std::lock_guard lock(mu_);
+    return disable_nx_huge_pages_;
+}
+
+std::size_t Vm::vcpu_count() const {
+    const std::lock_guard lock(mu_);
+    return vcpus_.size();
+}
+
+std::vector<Memslot> Vm::memslots() const {
+    const std::lock_guard lock(mu_);
+    std::vector<Memslot> out;
+    for (const auto& [id, s] : memslots_.all()) out.push_back(s);
+    return out;
+}
+
+VmStatsData Vm::stats() const {
+    const std::lock_guard lock(mu_);
+    return stats_data_;
+}
+
+void Vm::publish_stats_locked() { stats_.publish(stats_data_); }
+
+}  // namespace kvmemu::kvm

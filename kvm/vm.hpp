@@ -1,0 +1,74 @@
+// Vm: one virtual machine: its memslots, vCPUs, statistics and the per-VM NX-huge-page opt-out.
+// Serves VM-fd ioctls and creates the objects behind vCPU and stats fds.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/expected.hpp"
+#include "common/unique_fd.hpp"
+#include "common/user_io.hpp"
+#include "kvm/caller.hpp"
+#include "kvm/config.hpp"
+#include "kvm/memslots.hpp"
+#include "kvm/stats_file.hpp"
+#include "kvm/vcpu.hpp"
+
+namespace kvmemu::kvm {
+
+class Vm {
+public:
+    static Expected<std::shared_ptr<Vm>> create(std::uint64_t id, pid_t owner_tgid,
+                                                const Config& config, NxPermission nx_permission);
+
+    [[nodiscard]] std::uint64_t id() const { return id_; }
+    [[nodiscard]] pid_t owner() const { return owner_; }
+
+    // VM-scope ioctl served in place: >= 0 result or -errno. Requests that create fds
+    // (KVM_CREATE_VCPU, KVM_GET_STATS_FD) are answered by create_vcpu()/open_stats() instead.
+    long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
+
+    Expected<std::shared_ptr<Vcpu>> create_vcpu(const Caller& caller, std::uint64_t vcpu_id);
+    Expected<UniqueFd> open_stats(const Caller& caller);
+    // vCPU-scope ioctl on one of this VM's vCPUs (the caller's process is checked here).
+    long vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
+                    UserIo& io);
+
+    [[nodiscard]] bool nx_huge_pages_disabled() const;
+    [[nodiscard]] std::size_t vcpu_count() const;
+    [[nodiscard]] std::vector<Memslot> memslots() const;
+    [[nodiscard]] VmStatsData stats() const;
+
+private:
+    struct Key {
+        explicit Key() = default;
+    };
+
+public:
+    Vm(Key, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
+       StatsFile stats);
+
+private:
+    long enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io);
+    long set_memory_region(std::uint64_t arg, UserIo& io, bool v1);
+    void publish_stats_locked();
+
+    const std::uint64_t id_;
+    const pid_t owner_;
+    const Config config_;
+    const NxPermission nx_permission_;
+
+    mutable std::mutex mu_;  // kvm->lock: vCPU creation, capabilities, memslots
+    bool disable_nx_huge_pages_ = false;
+    std::uint32_t created_vcpus_ = 0;
+    std::vector<std::shared_ptr<Vcpu>> vcpus_;
+    Memslots memslots_;
+    VmStatsData stats_data_;
+    StatsFile stats_;
+};
+
+}  // namespace kvmemu::kvm
