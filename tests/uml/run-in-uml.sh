@@ -65,7 +65,7 @@ trap 'exit 130' INT TERM
 
 # Mount tmpfs over /tmp only when nothing we need lives there.
 mount_tmp=1
-for p in "$REPO" "$BUILD" "$script" "$@"; do
+for p in "$REPO" "$BUILD" "$script" "$PWD" "$@"; do
 	case "$p" in /tmp/*) mount_tmp=0 ;; esac
 done
 
@@ -96,7 +96,8 @@ $(q "$insmod") $(q "$fuse_ko") || fail "insmod fuse.ko"
 $(q "$insmod") $(q "$cuse_ko") || fail "insmod cuse.ko"
 hostname kvmemu-uml
 ip link set lo up 2>/dev/null
-cd /
+# Same working directory as the caller (hostfs), so relative paths in ARGS work.
+cd $(q "$PWD") 2>/dev/null || cd /
 echo started > "\$rundir/started"
 sync
 # The output also goes to the console (the host's console.log), so a timeout still shows it.
