@@ -1,0 +1,40 @@
+// Daemon: kvmemud's top object. Owns the KVM model, the CUSE device, the supervisor server and
+// the Boost.Asio event loop (signals, sockets, timers); the only holder of mutable global state.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <memory>
+
+#include "daemon/cuse_device.hpp"
+#include "daemon/kvm_backend.hpp"
+#include "daemon/options.hpp"
+#include "kvm/system.hpp"
+
+namespace kvmemu::daemon {
+
+class SupervisorService;
+
+class Daemon {
+public:
+    explicit Daemon(Options options);
+    ~Daemon();
+
+    // Runs until SIGTERM/SIGINT. Returns the process exit code.
+    int run();
+
+private:
+    void on_device_ready();
+    void shutdown(const char* why);
+
+    Options options_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    kvm::System system_;
+    CuseDevice device_;
+    std::unique_ptr<KvmBackend> backend_;
+    std::unique_ptr<SupervisorService> supervisor_;
+    bool stopping_ = false;
+};
+
+}  // namespace kvmemu::daemon
