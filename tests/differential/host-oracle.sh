@@ -22,7 +22,9 @@ CHECKED_IN=$REPO/tests/conformance/expected
 PROBE=$BUILD/tests/conformance/kvm_probe
 [ -x "$PROBE" ] || { echo "host-oracle: $PROBE not built (ninja -C $BUILD tests/conformance/kvm_probe)" >&2; exit 2; }
 DEVICE=${KVMEMU_HOST_DEVICE:-/dev/kvm}
+# shellcheck disable=SC2034 # used by scenarios.sh
 LAUNCH=
+# shellcheck disable=SC2034
 FILECAP_OPEN=fd
 WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/kvmemu-oracle.XXXXXX") || exit 2
 chmod 755 "$WORKDIR"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # scenarios.sh: the conformance scenarios, defined once and sourced by
 #   tests/differential/host-oracle.sh  (real /dev/kvm on the host: produces the expectations)
 #   tests/uml/integration.sh           (kvmemud inside UML: produces what is compared with them)
@@ -46,7 +46,7 @@ filecap_probe() {
 }
 
 run_scenario() {
-	local name=$1 out=$2 fcp rc
+	local name=$1 out=$2 fcp
 	local err="$out/$name.err"
 	: >"$err"
 	case $name in

@@ -25,7 +25,8 @@ while :; do sleep 0.1; done
 EOS
 printf '#!/bin/sh\n[ "$1" = -- ] && shift\nexec "$@"\n' >"$t/fake-kvmemu-run"
 chmod 755 "$t/fake-kvmemud" "$t/fake-kvmemu-run"
-REPO=$REPO BUILD=$BUILD KVMEMU_IT_DAEMON=$t/fake-kvmemud KVMEMU_IT_LAUNCHER=$t/fake-kvmemu-run \
+export REPO BUILD
+KVMEMU_IT_DAEMON=$t/fake-kvmemud KVMEMU_IT_LAUNCHER=$t/fake-kvmemu-run \
 	KVMEMU_IT_DEVICE=$t/kvm KVMEMU_IT_FILECAP_OPEN=fd KVMEMU_IT_TMP=$t \
 	"$REPO/tests/uml/integration.sh" "$t/oracle" "$t/out" >"$t/log" 2>&1
 rc=$?

@@ -18,5 +18,6 @@ done
 	echo "FAIL: could not produce the expected transcripts" >&2
 	exit 1
 }
-BUILD=$BUILD exec "$REPO/tests/uml/run-in-uml.sh" "$REPO/tests/uml/integration.sh" \
+export BUILD
+exec "$REPO/tests/uml/run-in-uml.sh" "$REPO/tests/uml/integration.sh" \
 	"$BUILD/conformance-oracle" "$BUILD/conformance-uml"
