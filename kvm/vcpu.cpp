@@ -62,10 +62,10 @@ void Vcpu::reset() {
     sregs_.gdt.limit = 0xffff;
     sregs_.idt.limit = 0xffff;
     sregs_.cr0 = 0x60000010;
-    sregs_.apic_base = 0;
+    sregs_.apic_base = 0xfee00900;  // enabled, BSP: reported even without an in-kernel APIC
     fpu_ = {};
     fpu_.fcw = 0x37f;
-    fpu_.mxcsr = 0x1f80;
+    fpu_.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
     mp_state_ = u::MP_STATE_RUNNABLE;
     msrs_.clear();
     msrs_[0x277] = 0x0007040600070406ULL;  // PAT power-on value

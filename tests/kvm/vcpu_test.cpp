@@ -1,0 +1,130 @@
+// vCPU ioctls: reset state, register round trips, SREGS validation, CPUID2 and MSR protocols.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include "kvm/system.hpp"
+#include "tests/kvm/fake_user_io.hpp"
+#include "uapi/ioctls.hpp"
+
+namespace u = kvmemu::uapi;
+using kvmemu::kvm::Caller;
+using kvmemu::kvm::Config;
+using kvmemu::kvm::System;
+using kvmemu::test::FakeUserIo;
+
+namespace {
+
+constexpr Caller kOwner{101, 100};
+constexpr std::uint64_t A = FakeUserIo::kBase;
+
+struct VcpuFixture : ::testing::Test {
+    System system{Config{}, [](pid_t) { return 0; }};
+    std::shared_ptr<kvmemu::kvm::Vm> vm = *system.create_vm(kOwner, 0);
+    std::shared_ptr<kvmemu::kvm::Vcpu> vcpu = *system.create_vcpu(*vm, kOwner, 0);
+    FakeUserIo io;
+    long call(std::uint32_t cmd, std::uint64_t arg = A, Caller c = kOwner) {
+        return vm->vcpu_ioctl(*vcpu, c, cmd, arg, io);
+    }
+};
+
+TEST_F(VcpuFixture, ResetStateIsTheArchitecturalOne) {
+    ASSERT_EQ(call(u::GET_REGS), 0);
+    const auto regs = io.get<u::kvm_regs>(A);
+    EXPECT_EQ(regs.rip, 0xfff0U);
+    EXPECT_EQ(regs.rflags, 0x2U);
+    ASSERT_EQ(call(u::GET_SREGS), 0);
+    const auto sregs = io.get<u::kvm_sregs>(A);
+    EXPECT_EQ(sregs.cs.selector, 0xf000);
+    EXPECT_EQ(sregs.cs.base, 0xffff0000U);
+    EXPECT_EQ(sregs.cr0, 0x60000010U);
+    EXPECT_EQ(sregs.apic_base, 0xfee00900U);  // as the oracle reports without an irqchip
+    EXPECT_EQ(sregs.tr.type, 11);
+    EXPECT_EQ(sregs.ldt.type, 2);
+    ASSERT_EQ(call(u::GET_FPU), 0);
+    EXPECT_EQ(io.get<u::kvm_fpu>(A).fcw, 0x37f);
+}
+
+TEST_F(VcpuFixture, RegsRoundTrip) {
+    u::kvm_regs r{};
+    r.rax = 0x1234;
+    r.rip = 0x1000;
+    r.rflags = 0x202;
+    io.put(A, r);
+    ASSERT_EQ(call(u::SET_REGS), 0);
+    io.put(A, u::kvm_regs{});
+    ASSERT_EQ(call(u::GET_REGS), 0);
+    EXPECT_EQ(io.get<u::kvm_regs>(A).rax, 0x1234U);
+    EXPECT_EQ(io.get<u::kvm_regs>(A).rip, 0x1000U);
+    EXPECT_EQ(call(u::GET_REGS, 3), -EFAULT);
+}
+
+TEST_F(VcpuFixture, SregsValidation) {
+    ASSERT_EQ(call(u::GET_SREGS), 0);
+    auto s = io.get<u::kvm_sregs>(A);
+    s.efer = (1 << 8) | (1 << 10);  // LME|LMA
+    s.cr0 = 0x80000011;             // PG|ET|PE
+    s.cr4 = 0;                      // but no PAE
+    io.put(A, s);
+    EXPECT_EQ(call(u::SET_SREGS), -EINVAL);
+    s.cr4 = 1 << 5;
+    s.cs.l = 1;
+    io.put(A, s);
+    EXPECT_EQ(call(u::SET_SREGS), 0);
+    s.efer = 0;
+    io.put(A, s);
+    EXPECT_EQ(call(u::SET_SREGS), -EINVAL);  // 64-bit CS without long mode
+}
+
+TEST_F(VcpuFixture, Cpuid2Protocol) {
+    io.put(A, u::kvm_cpuid2{2, 0});
+    io.put(A + 8, u::kvm_cpuid_entry2{0, 0, 0, 1, 2, 3, 4, {}});
+    io.put(A + 48, u::kvm_cpuid_entry2{1, 0, 0, 0x806f8, 0, 0, 0, {}});
+    ASSERT_EQ(call(u::SET_CPUID2), 0);
+    io.put(A, u::kvm_cpuid2{1, 0});
+    EXPECT_EQ(call(u::GET_CPUID2), -E2BIG);
+    EXPECT_EQ(io.get<u::kvm_cpuid2>(A).nent, 1U);
+    io.put(A, u::kvm_cpuid2{10, 0});
+    ASSERT_EQ(call(u::GET_CPUID2), 0);
+    EXPECT_EQ(io.get<u::kvm_cpuid2>(A).nent, 2U);
+    EXPECT_EQ(io.get<u::kvm_cpuid_entry2>(A + 48).eax, 0x806f8U);
+    io.put(A, u::kvm_cpuid2{u::MAX_CPUID_ENTRIES + 1, 0});
+    EXPECT_EQ(call(u::SET_CPUID2), -E2BIG);
+}
+
+TEST_F(VcpuFixture, MsrsStopAtTheFirstUnknownIndex) {
+    io.put(A, u::kvm_msrs{3, 0});
+    io.put(A + 8, u::kvm_msr_entry{0xc0000082, 0, 0xffffffff81000000});  // LSTAR
+    io.put(A + 24, u::kvm_msr_entry{0x12345678, 0, 1});                  // unknown
+    io.put(A + 40, u::kvm_msr_entry{0xc0000081, 0, 5});                  // STAR
+    EXPECT_EQ(call(u::SET_MSRS), 1);
+    io.put(A + 8, u::kvm_msr_entry{0xc0000082, 0, 0});
+    io.put(A, u::kvm_msrs{1, 0});
+    EXPECT_EQ(call(u::GET_MSRS), 1);
+    EXPECT_EQ(io.get<u::kvm_msr_entry>(A + 8).data, 0xffffffff81000000U);
+    io.put(A, u::kvm_msrs{256, 0});
+    EXPECT_EQ(call(u::GET_MSRS), -E2BIG);
+}
+
+TEST_F(VcpuFixture, MpStateOnlyRunnableWithoutIrqchip) {
+    io.put(A, u::kvm_mp_state{u::MP_STATE_HALTED});
+    EXPECT_EQ(call(u::SET_MP_STATE), -EINVAL);
+    io.put(A, u::kvm_mp_state{u::MP_STATE_RUNNABLE});
+    EXPECT_EQ(call(u::SET_MP_STATE), 0);
+    ASSERT_EQ(call(u::GET_MP_STATE), 0);
+    EXPECT_EQ(io.get<u::kvm_mp_state>(A).mp_state, u::MP_STATE_RUNNABLE);
+}
+
+TEST_F(VcpuFixture, OtherProcessAndUnknownRequests) {
+    EXPECT_EQ(call(u::GET_REGS, A, Caller{7, 6}), -EIO);
+    EXPECT_EQ(call(u::CREATE_VCPU, 0), -EINVAL);
+}
+
+TEST_F(VcpuFixture, RunAreaIsSharedThroughTheMemfd) {
+    void* p = ::mmap(nullptr, 12288, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->memfd(), 0);
+    ASSERT_NE(p, MAP_FAILED);
+    vcpu->run_page()->exit_reason = u::EXIT_HLT;
+    EXPECT_EQ(static_cast<u::kvm_run*>(p)->exit_reason, u::EXIT_HLT);
+    ::munmap(p, 12288);
+}
+
+}  // namespace
