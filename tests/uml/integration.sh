@@ -53,7 +53,7 @@ echo "== kvmemu integration on Linux $(uname -r)${KVMEMU_UML:+ (UML)}; expectati
 [ -f "$ORACLE/SOURCES" ] && sed 's/^/   expectation /' "$ORACLE/SOURCES"
 
 # ---- prerequisites ------------------------------------------------------------------------
-all_checks="prerequisites start-kvmemud $(for s in $SCENARIOS; do scenario_outputs "$s"; done) no-launcher daemon-alive-after-bad-input daemon-sigterm"
+all_checks="prerequisites start-kvmemud $(for s in $SCENARIOS; do scenario_outputs "$s"; done) no-launcher daemon-alive-after-bad-input daemon-no-leak daemon-sigterm"
 not_run() { # $1: why; every check not yet done counts as failed so the totals stay honest
 	for c in $all_checks; do
 		case "$done_checks" in *" $c "*) ;; *) fail "$c" "not run ($1)" ;; esac
@@ -93,6 +93,20 @@ fi
 pass start-kvmemud "pid $dpid, $DEVICE is $(stat -L -c 'char %t:%T mode %a' "$DEVICE")"
 
 # ---- scenarios -------------------------------------------------------------------------------
+# The daemon's open fd count, once it stops changing (VM/vCPU/stats state is dropped
+# asynchronously when a client exits).
+daemon_fd_count() { find "/proc/$dpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+settled_fd_count() {
+	local prev=-1 cur i
+	for i in $(seq 1 50); do
+		cur=$(daemon_fd_count)
+		[ "$cur" = "$prev" ] && [ "$i" -gt 5 ] && break
+		prev=$cur
+		sleep 0.2
+	done
+	echo "$cur"
+}
+
 for s in $SCENARIOS; do
 	# For the unprivileged uid: what a udev rule with group kvm gives a user (inside UML only).
 	opened=no
@@ -109,6 +123,8 @@ for s in $SCENARIOS; do
 	for t in $(scenario_outputs "$s"); do
 		check "$t" "$ORACLE/$t.txt" "$OUT/$t.txt"
 	done
+	# Baseline for the leak check: the daemon's open fds once the first scenario's clients are gone.
+	[ -z "${fd_baseline:-}" ] && fd_baseline=$(settled_fd_count)
 	if ! kill -0 "$dpid" 2>/dev/null; then
 		echo "kvmemud died during scenario $s; its log:"
 		sed 's/^/    /' "$OUT/kvmemud.log" | tail -n 50
@@ -142,6 +158,18 @@ if ! kill -0 "$dpid" 2>/dev/null; then
 	dpid=
 else
 	check daemon-alive-after-bad-input "$WORKDIR/system.expected" "$OUT/after-bad-input.txt"
+fi
+
+# Every VM, vCPU and stats fd of every client is gone by now: the daemon must not hold more fds
+# than after the first scenario (each leaked VM would keep vCPU/stats memfds open).
+if [ -n "$dpid" ]; then
+	fd_now=$(settled_fd_count)
+	if [ "$fd_now" -le $((fd_baseline + 2)) ]; then
+		pass daemon-no-leak "$fd_now open fds after all scenarios, $fd_baseline after the first"
+	else
+		fail daemon-no-leak "$fd_now open fds after all scenarios, $fd_baseline after the first: VMs not freed when their clients exit?"
+		ls -l "/proc/$dpid/fd" | sed 's/^/    /' | tail -n 30
+	fi
 fi
 
 # Informational: features real KVM has that kvmemu may deliberately not model.
