@@ -1,0 +1,62 @@
+// BlockCache: decoded basic blocks keyed by the guest-physical address of their first byte, a
+// per-run jump cache keyed by guest RIP, and invalidation when the guest writes cached code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/internal/core.hpp"
+
+namespace kvmemu::cpu {
+
+struct Block {
+    uint64_t gpa = 0;        // first byte
+    uint32_t length = 0;     // bytes covered (within one page)
+    uint64_t verified_epoch = 0;
+    bool cacheable = true;   // false for a lone page-crossing instruction
+    std::vector<uint8_t> bytes;  // copy of the code, to detect changes made between runs
+    std::vector<Insn> insns;
+};
+
+class BlockCache {
+public:
+    static constexpr unsigned kJumpCacheSize = 4096;
+
+    // The block starting at guest RIP (translating and decoding as needed). Raises #PF on fetch.
+    Block* lookup(Core& c);
+
+    // A guest write hit [gpa, gpa+len): drop blocks overlapping it. True if any was dropped.
+    bool on_write(Core& c, uint64_t gpa, unsigned len);
+    [[nodiscard]] bool is_code_page(uint64_t gpa_page) const {
+        return pages_.find(gpa_page) != pages_.end();
+    }
+    void new_run(uint64_t epoch);   // empties the jump cache (translations may have changed)
+    void flush_jump_cache();
+    void clear();                   // drops everything
+    void collect_garbage() { graveyard_.clear(); }
+
+private:
+    struct JumpEntry {
+        uint64_t rip = ~0ULL;
+        uint64_t cpl3 = 0;
+        Block* block = nullptr;
+    };
+    void drop(Block* b);
+    Block* build(Core& c, uint64_t gpa, uint8_t* page);
+
+    std::vector<JumpEntry> jump_ = std::vector<JumpEntry>(kJumpCacheSize);
+    std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
+    std::unordered_map<uint64_t, std::vector<Block*>> pages_;  // gpa page -> blocks on it
+    std::vector<std::unique_ptr<Block>> graveyard_;  // dropped while possibly executing
+    std::unique_ptr<Block> crossing_;               // uncached page-crossing instruction
+    uint64_t epoch_ = 0;
+};
+
+// Decodes one instruction at rip from `bytes` (up to `avail` bytes) into `out`; returns false
+// when the instruction needs more bytes than available. Sets `ends_block` for control transfers
+// and instructions that change translation or mode.
+bool decode_one(Core& c, const uint8_t* bytes, unsigned avail, Insn& out, bool& ends_block);
+
+}  // namespace kvmemu::cpu
