@@ -172,6 +172,8 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
                     }
                 }
             } catch (const GuestFault& f) {
+                if (k > 0) retired += k - 1;
+                k = 0;
                 c.mmio_reads_done.clear();
                 if (!deliver_fault(c, f)) {
                     res.reason = ExitReason::Shutdown;
