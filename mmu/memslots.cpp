@@ -31,10 +31,23 @@ const Memslot* MemslotSet::find_id(std::uint32_t id) const {
     return it == slots_.end() ? nullptr : &*it;
 }
 
+bool MemslotSet::has_id(std::uint32_t id) const { return std::binary_search(ids_.begin(), ids_.end(), id); }
+
+// The slots are sorted and disjoint: only the last slot starting before `s` and the slots
+// starting inside `s` can overlap it.
 bool MemslotSet::overlaps_other(const Memslot& s, std::uint32_t ignore_id) const {
-    return std::any_of(slots_.begin(), slots_.end(), [&](const Memslot& o) {
-        return o.id != ignore_id && s.base_gfn < o.end_gfn() && o.base_gfn < s.end_gfn();
-    });
+    auto pos = std::lower_bound(slots_.begin(), slots_.end(), s.base_gfn,
+                                [](const Memslot& o, std::uint64_t g) { return o.base_gfn < g; });
+    for (auto it = pos; it != slots_.begin();) {
+        --it;
+        if (it->id == ignore_id) continue;
+        if (it->end_gfn() > s.base_gfn) return true;
+        break;
+    }
+    for (auto it = pos; it != slots_.end() && it->base_gfn < s.end_gfn(); ++it) {
+        if (it->id != ignore_id) return true;
+    }
+    return false;
 }
 
 namespace {
@@ -47,8 +60,9 @@ bool slot_in_range(const Memslot& s) {
 
 Expected<Memslot> MemslotSet::insert(const Memslot& slot) {
     if (!slot_in_range(slot)) return Errno{EINVAL};
-    if (find_id(slot.id) != nullptr || overlaps_other(slot, slot.id)) return Errno{EEXIST};
+    if (has_id(slot.id) || overlaps_other(slot, slot.id)) return Errno{EEXIST};
     if (slots_.size() >= kMaxMemslots) return Errno{ENOSPC};
+    ids_.insert(std::lower_bound(ids_.begin(), ids_.end(), slot.id), slot.id);
     auto pos = std::lower_bound(slots_.begin(), slots_.end(), slot.base_gfn,
                                 [](const Memslot& s, std::uint64_t g) { return s.base_gfn < g; });
     slots_.insert(pos, slot);
@@ -60,14 +74,17 @@ Expected<Memslot> MemslotSet::erase(std::uint32_t id) {
     if (it == slots_.end()) return Errno{ENOENT};
     Memslot old = *it;
     slots_.erase(it);
+    ids_.erase(std::lower_bound(ids_.begin(), ids_.end(), id));
     return old;
 }
 
 Expected<Memslot> MemslotSet::replace(std::uint32_t id, const Memslot& slot) {
-    if (find_id(id) == nullptr) return Errno{ENOENT};
+    if (!has_id(id)) return Errno{ENOENT};
     if (slot.id != id || !slot_in_range(slot)) return Errno{EINVAL};
     if (overlaps_other(slot, id)) return Errno{EEXIST};
-    Memslot old = *erase(id);
+    auto it = std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
+    const Memslot old = *it;
+    slots_.erase(it);
     auto pos = std::lower_bound(slots_.begin(), slots_.end(), slot.base_gfn,
                                 [](const Memslot& s, std::uint64_t g) { return s.base_gfn < g; });
     slots_.insert(pos, slot);

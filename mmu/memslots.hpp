@@ -51,7 +51,9 @@ public:
 
 private:
     bool overlaps_other(const Memslot& s, std::uint32_t ignore_id) const;
-    std::vector<Memslot> slots_;  // sorted by base_gfn, non-overlapping
+    bool has_id(std::uint32_t id) const;
+    std::vector<Memslot> slots_;   // sorted by base_gfn, non-overlapping
+    std::vector<std::uint32_t> ids_;  // sorted ids, for O(log n) duplicate checks
 };
 
 }  // namespace kvmemu::mmu
