@@ -1,0 +1,64 @@
+// Thin wrappers over the seccomp user-notification and pidfd system calls (-errno results).
+#include "supervisor/notify_syscalls.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace kvmemu::supervisor::sys {
+
+namespace {
+int result(long r) { return r < 0 ? -errno : static_cast<int>(r); }
+}  // namespace
+
+int get_notif_sizes(seccomp_notif_sizes& out) {
+    return result(::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &out));
+}
+
+int notif_recv(int listener, void* buf, std::size_t size) {
+    for (;;) {
+        std::memset(buf, 0, size);  // the kernel refuses a non-zeroed buffer (EINVAL)
+        const int r = result(::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, buf));
+        if (r != -EINTR) return r;
+    }
+}
+
+int notif_send(int listener, const seccomp_notif_resp& resp) {
+    for (;;) {
+        const int r = result(::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp));
+        if (r != -EINTR) return r;
+    }
+}
+
+int notif_id_valid(int listener, std::uint64_t id) {
+    return result(::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id));
+}
+
+int notif_addfd_send(int listener, std::uint64_t id, int fd, bool cloexec) {
+    seccomp_notif_addfd addfd{};
+    addfd.id = id;
+    addfd.flags = SECCOMP_ADDFD_FLAG_SEND;
+    addfd.srcfd = static_cast<std::uint32_t>(fd);
+    addfd.newfd = 0;
+    addfd.newfd_flags = cloexec ? O_CLOEXEC : 0;
+    for (;;) {
+        const int r = result(::ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd));
+        if (r != -EINTR) return r;
+    }
+}
+
+int pidfd_open(pid_t pid) { return result(::pidfd_open(pid, 0)); }
+
+int pidfd_getfd(int pidfd, int target_fd) { return result(::pidfd_getfd(pidfd, target_fd, 0)); }
+
+int pidfd_alive(int pidfd) { return result(::pidfd_send_signal(pidfd, 0, nullptr, 0)); }
+
+int thread_in_group(pid_t tgid, pid_t tid) { return result(::syscall(SYS_tgkill, tgid, tid, 0)); }
+
+}  // namespace kvmemu::supervisor::sys
