@@ -43,7 +43,11 @@ Reply KvmBackend::handle(const supervisor::TrappedIoctl& call, supervisor::Targe
     if (S_ISREG(target.st.st_mode)) {
         auto ref = system_.find_vcpu(target.st.st_dev, target.st.st_ino);
         if (ref.vm && ref.vcpu) {
-            if (call.cmd == u::GET_STATS_FD) return Reply::err(EINVAL);  // no vCPU stats yet
+            if (call.cmd == u::GET_STATS_FD) {
+                auto fd = ref.vm->open_vcpu_stats(*ref.vcpu, caller);
+                if (!fd) return Reply::err(fd.error());
+                return Reply::inject(std::move(*fd), true);
+            }
             const long r = ref.vm->vcpu_ioctl(*ref.vcpu, caller, call.cmd, call.arg, mem);
             return r < 0 ? Reply::err(static_cast<int>(-r)) : Reply::val(r);
         }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "uapi/structs.hpp"
@@ -15,14 +16,16 @@ namespace kvmemu::kvm {
 
 namespace u = uapi;
 
-Expected<StatsFile> StatsFile::create(const std::string& id) {
+Expected<StatsFile> StatsFile::create(const std::string& id,
+                                      std::span<const StatDescriptor> descriptors,
+                                      std::size_t data_size) {
     const std::uint32_t name_size = u::STATS_NAME_SIZE;
-    const std::uint32_t num_desc = kVmStatDescriptors.size();
+    const auto num_desc = static_cast<std::uint32_t>(descriptors.size());
     const std::uint32_t id_offset = sizeof(u::kvm_stats_header);
     const std::uint32_t desc_offset = id_offset + name_size;
     const std::uint32_t desc_size = sizeof(u::kvm_stats_desc) + name_size;
     const std::uint32_t data_offset = desc_offset + num_desc * desc_size;
-    const std::size_t total = data_offset + sizeof(VmStatsData);
+    const std::size_t total = data_offset + data_size;
     if (id.size() >= name_size) return Errno{EINVAL};
 
     UniqueFd fd(::memfd_create("kvm-vm-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -36,8 +39,8 @@ Expected<StatsFile> StatsFile::create(const std::string& id) {
     std::memcpy(base, &header, sizeof header);
     std::memcpy(base + id_offset, id.data(), id.size());
     for (std::uint32_t i = 0; i < num_desc; ++i) {
-        const auto& d = kVmStatDescriptors[i];
-        const u::kvm_stats_desc desc{d.flags, 0, 1, d.offset, 0};
+        const auto& d = descriptors[i];
+        const u::kvm_stats_desc desc{d.flags, d.exponent, d.size, d.offset, 0};
         unsigned char* at = base + desc_offset + i * desc_size;
         std::memcpy(at, &desc, sizeof desc);
         std::strncpy(reinterpret_cast<char*>(at + sizeof desc), d.name, name_size - 1);
@@ -48,8 +51,10 @@ Expected<StatsFile> StatsFile::create(const std::string& id) {
     return StatsFile(std::move(fd), std::move(map), data_offset);
 }
 
-void StatsFile::publish(const VmStatsData& data) {
-    std::memcpy(static_cast<unsigned char*>(map_.data()) + data_offset_, &data, sizeof data);
+void StatsFile::publish(std::span<const std::byte> data) {
+    const std::size_t room = map_.size() - data_offset_;
+    std::memcpy(static_cast<unsigned char*>(map_.data()) + data_offset_, data.data(),
+                std::min(room, data.size()));
 }
 
 Expected<UniqueFd> StatsFile::open_reader() const {

@@ -1,10 +1,11 @@
-// StatsFile: one VM's binary statistics (KVM_GET_STATS_FD format) in a sealed memfd that the
-// daemon updates in place and readers read with read()/pread() at any offset.
+// StatsFile: binary statistics (KVM_GET_STATS_FD format) of a VM or vCPU in a sealed memfd that
+// the daemon updates in place and readers read with read()/pread() at any offset.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "common/expected.hpp"
@@ -16,11 +17,21 @@ namespace kvmemu::kvm {
 
 class StatsFile {
 public:
-    // id: the header's id string, e.g. "kvm-1234".
-    static Expected<StatsFile> create(const std::string& id);
+    // id: the header's id string, e.g. "kvm-1234"; descriptors in KVM's order; data_size: bytes.
+    static Expected<StatsFile> create(const std::string& id,
+                                      std::span<const StatDescriptor> descriptors,
+                                      std::size_t data_size);
+    // A VM's stats file.
+    static Expected<StatsFile> create_vm(const std::string& id) {
+        return create(id, kVmStatDescriptors, sizeof(VmStatsData));
+    }
 
-    // Writes the live values into the data block.
-    void publish(const VmStatsData& data);
+    // Writes the live values into the data block (data.size() <= data_size).
+    void publish(std::span<const std::byte> data);
+    template <class T>
+    void publish_obj(const T& data) {
+        publish(std::as_bytes(std::span(&data, 1)));
+    }
     // A new read-only open file of the memfd: its own file offset, like a new stats fd.
     [[nodiscard]] Expected<UniqueFd> open_reader() const;
     [[nodiscard]] std::size_t size() const { return map_.size(); }

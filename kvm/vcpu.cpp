@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kvm/cpu_model.hpp"
+#include "kvm/vcpu_stats.hpp"
 #include "uapi/ioctls.hpp"
 
 namespace kvmemu::kvm {
@@ -34,17 +35,20 @@ u::kvm_segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type,
 }
 }  // namespace
 
-Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id) {
+Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid) {
     UniqueFd fd(::memfd_create("kvm-vcpu", MFD_CLOEXEC));
     if (!fd) return Errno{errno};
     if (::ftruncate(fd.get(), static_cast<off_t>(u::VCPU_MMAP_SIZE)) != 0) return Errno{errno};
     Mapping map = Mapping::map(u::VCPU_MMAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get());
     if (!map.valid()) return Errno{errno};
-    return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map));
+    auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid) + "/vcpu-" + std::to_string(id),
+                                   kVcpuStatDescriptors, kVcpuStatsDataSize);
+    if (!stats) return Errno{stats.error()};
+    return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map), std::move(*stats));
 }
 
-Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map)
-    : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)) {
+Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats)
+    : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)), stats_(std::move(stats)) {
     reset();
 }
 

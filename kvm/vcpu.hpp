@@ -15,6 +15,7 @@
 #include "common/unique_fd.hpp"
 #include "common/user_io.hpp"
 #include "kvm/caller.hpp"
+#include "kvm/stats_file.hpp"
 #include "uapi/kvm_run.hpp"
 #include "uapi/structs.hpp"
 
@@ -22,7 +23,8 @@ namespace kvmemu::kvm {
 
 class Vcpu {
 public:
-    static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id);
+    // owner_tgid names the stats file: "kvm-<pid>/vcpu-<id>".
+    static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id, pid_t owner_tgid);
 
     [[nodiscard]] std::uint32_t id() const { return id_; }
     // The run area's memfd (the daemon keeps it; the program gets a duplicate).
@@ -31,6 +33,8 @@ public:
 
     // vCPU-scope ioctl: >= 0 result or -errno. The owning Vm checks the caller's process first.
     long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
+    // KVM_GET_STATS_FD on the vCPU fd: a new read-only stats fd.
+    Expected<UniqueFd> open_stats() const { return stats_.open_reader(); }
 
 private:
     struct Key {
@@ -38,7 +42,7 @@ private:
     };
 
 public:
-    Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map);
+    Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats);
 
 private:
     void reset();
@@ -52,6 +56,7 @@ private:
     const std::uint32_t id_;
     UniqueFd memfd_;
     Mapping run_map_;
+    StatsFile stats_;
 
     std::mutex mu_;  // serialises ioctls of this vCPU
     uapi::kvm_regs regs_{};

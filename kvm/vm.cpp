@@ -13,7 +13,7 @@ namespace u = uapi;
 
 Expected<std::shared_ptr<Vm>> Vm::create(std::uint64_t id, pid_t owner_tgid, const Config& config,
                                          NxPermission nx_permission) {
-    auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid));
+    auto stats = StatsFile::create_vm("kvm-" + std::to_string(owner_tgid));
     if (!stats) return Errno{stats.error()};
     return std::make_shared<Vm>(Key{}, id, owner_tgid, config, std::move(nx_permission),
                                 std::move(*stats));
@@ -23,7 +23,7 @@ Vm::Vm(Key /*key*/, std::uint64_t id, pid_t owner, const Config& config, NxPermi
        StatsFile stats)
     : id_(id), owner_(owner), config_(config), nx_permission_(std::move(nx_permission)),
       stats_(std::move(stats)) {
-    stats_.publish(stats_data_);
+    stats_.publish_obj(stats_data_);
 }
 
 long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
@@ -78,7 +78,7 @@ Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint6
     if (created_vcpus_ >= u::MAX_VCPUS) return Errno{EINVAL};
     for (const auto& v : vcpus_)
         if (v->id() == vcpu_id) return Errno{EEXIST};
-    auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id));
+    auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id), owner_);
     if (!vcpu) return Errno{vcpu.error()};
     std::shared_ptr<Vcpu> shared = std::move(*vcpu);
     vcpus_.push_back(shared);
@@ -90,6 +90,11 @@ Expected<UniqueFd> Vm::open_stats(const Caller& caller) {
     if (caller.tgid != owner_) return Errno{EIO};
     const std::lock_guard lock(mu_);
     return stats_.open_reader();
+}
+
+Expected<UniqueFd> Vm::open_vcpu_stats(const Vcpu& vcpu, const Caller& caller) const {
+    if (caller.tgid != owner_) return Errno{EIO};
+    return vcpu.open_stats();
 }
 
 long Vm::vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
@@ -121,6 +126,6 @@ VmStatsData Vm::stats() const {
     return stats_data_;
 }
 
-void Vm::publish_stats_locked() { stats_.publish(stats_data_); }
+void Vm::publish_stats_locked() { stats_.publish_obj(stats_data_); }
 
 }  // namespace kvmemu::kvm

@@ -34,6 +34,7 @@ public:
 
     Expected<std::shared_ptr<Vcpu>> create_vcpu(const Caller& caller, std::uint64_t vcpu_id);
     Expected<UniqueFd> open_stats(const Caller& caller);
+    Expected<UniqueFd> open_vcpu_stats(const Vcpu& vcpu, const Caller& caller) const;
     // vCPU-scope ioctl on one of this VM's vCPUs (the caller's process is checked here).
     long vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
                     UserIo& io);

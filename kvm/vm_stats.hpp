@@ -31,6 +31,8 @@ struct StatDescriptor {
     const char* name;
     std::uint32_t flags;   // KVM_STATS_TYPE_* | unit | base
     std::uint32_t offset;  // in the data block
+    std::int16_t exponent = 0;
+    std::uint16_t size = 1;  // in u64s (histograms have more)
 };
 
 // Descriptor order and flags as real KVM (Linux 6.18, x86) lists them.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kvm/stats_file.hpp"
+#include "kvm/vcpu_stats.hpp"
 #include "uapi/structs.hpp"
 
 namespace u = kvmemu::uapi;
@@ -16,7 +17,7 @@ using kvmemu::kvm::VmStatsData;
 namespace {
 
 TEST(StatsFile, LayoutMatchesRealKvm) {
-    auto sf = StatsFile::create("kvm-4242");
+    auto sf = StatsFile::create_vm("kvm-4242");
     ASSERT_TRUE(sf);
     auto fd = sf->open_reader();
     ASSERT_TRUE(fd);
@@ -47,14 +48,14 @@ TEST(StatsFile, LayoutMatchesRealKvm) {
 }
 
 TEST(StatsFile, PublishedValuesAreVisibleToOpenReaders) {
-    auto sf = StatsFile::create("kvm-1");
+    auto sf = StatsFile::create_vm("kvm-1");
     ASSERT_TRUE(sf);
     auto fd = sf->open_reader();
     ASSERT_TRUE(fd);
     VmStatsData v;
     v.pages_2m = 3;
     v.nx_lpage_splits = 2;
-    sf->publish(v);
+    sf->publish_obj(v);
     std::uint64_t got = 0;
     ASSERT_EQ(::pread(fd->get(), &got, 8, 1096 + 80), 8);
     EXPECT_EQ(got, 3U);
@@ -63,7 +64,7 @@ TEST(StatsFile, PublishedValuesAreVisibleToOpenReaders) {
 }
 
 TEST(StatsFile, ReadersCannotModifyIt) {
-    auto sf = StatsFile::create("kvm-1");
+    auto sf = StatsFile::create_vm("kvm-1");
     ASSERT_TRUE(sf);
     auto fd = sf->open_reader();
     ASSERT_TRUE(fd);
@@ -82,3 +83,25 @@ TEST(StatsFile, ReadersCannotModifyIt) {
 }
 
 }  // namespace
+
+TEST(StatsFile, VcpuLayoutMatchesRealKvm) {
+    auto sf = StatsFile::create("kvm-7/vcpu-0", kvmemu::kvm::kVcpuStatDescriptors,
+                                kvmemu::kvm::kVcpuStatsDataSize);
+    ASSERT_TRUE(sf);
+    auto fd = sf->open_reader();
+    ASSERT_TRUE(fd);
+    u::kvm_stats_header h{};
+    ASSERT_EQ(::pread(fd->get(), &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+    // Oracle: 47 descriptors, data at 3080, id "kvm-<pid>/vcpu-<id>".
+    EXPECT_EQ(h.num_desc, 47U);
+    EXPECT_EQ(h.data_offset, 3080U);
+    unsigned char d[64];
+    ASSERT_EQ(::pread(fd->get(), d, sizeof d, h.desc_offset + 7 * 64), 64);
+    u::kvm_stats_desc desc{};
+    std::memcpy(&desc, d, sizeof desc);
+    EXPECT_STREQ(reinterpret_cast<char*>(d + 16), "halt_poll_success_hist");
+    EXPECT_EQ(desc.flags, 0x24U);
+    EXPECT_EQ(desc.exponent, -9);
+    EXPECT_EQ(desc.size, 32);
+    EXPECT_EQ(desc.offset, 56U);
+}
