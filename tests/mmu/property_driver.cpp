@@ -31,9 +31,10 @@ public:
     }
 };
 
-constexpr std::uint64_t kGpaSpaceGfns = std::uint64_t{8} << 18;  // 8 GiB of GPA space
-constexpr std::array<const char*, 14> kNxValues{
-    "off", "force", "auto", "never", "Y", "n", "on", "off\n", "1", "0", "junk", "", "true", "2"};
+constexpr std::uint64_t kGpaSpaceGfns = std::uint64_t{4} << 18;  // 4 GiB of GPA space: slots reuse ranges
+// Biased towards "on" so that the mitigation is active most of the time.
+constexpr std::array<const char*, 18> kNxValues{"off",  "force", "auto", "never", "Y", "n",    "on", "off\n", "1",
+                                                "0",    "junk",  "",     "true",  "2", "force", "Y",  "on",    "1"};
 constexpr std::array<const char*, 9> kUintValues{"0", "1", "2", "60", "0x10", "010", "-1", "x", "4294967296"};
 
 struct Vm {
@@ -72,7 +73,7 @@ private:
     void new_vm(Vm& vm) {
         vm.mmu = std::make_unique<Mmu>(host_, params_.nx_huge_pages());
         vm.next_slot_id = 0;
-        if (rand(4) == 0) vm.mmu->disable_nx_huge_pages();
+        if (rand(5) == 0) vm.mmu->disable_nx_huge_pages();
         const std::size_t n = 1 + rand(4);
         for (std::size_t i = 0; i < n; ++i) add_slot(vm);
     }
@@ -165,7 +166,7 @@ private:
                 fail("zap_all left leaves or splits");
         } else if (op < 830) {
             slot_op(vm);
-        } else if (op < 850) {
+        } else if (op < 840) {
             last_op_ = "nx_huge_pages param";
             auto changed = params_.set_nx_huge_pages(kNxValues[rand(kNxValues.size())], true);
             if (changed && *changed) {
@@ -175,14 +176,14 @@ private:
                         fail("policy change did not zap");
                 }
             }
-        } else if (op < 860) {
+        } else if (op < 850) {
             last_op_ = "recovery params";
             (void)(rand(2) != 0 ? params_.set_recovery_ratio(kUintValues[rand(kUintValues.size())])
                                 : params_.set_recovery_period_ms(kUintValues[rand(kUintValues.size())]));
-        } else if (op < 870) {
+        } else if (op < 865) {
             last_op_ = "capability";
             capability_op();
-        } else if (op < 875) {
+        } else if (op < 880) {
             last_op_ = "recreate vm";
             new_vm(vm);
         } else {
