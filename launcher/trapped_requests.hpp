@@ -1,0 +1,43 @@
+// The ioctl requests kvmemu-run's seccomp filter hands to the daemon's supervisor. Everything
+// else goes straight to the kernel (and, for /dev/kvm, to the daemon through CUSE). The filter
+// matches numbers, not fds, so every entry also costs a trap on any other fd: keep it tight.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "uapi/ioctls.hpp"
+
+namespace kvmemu::launcher {
+
+inline constexpr std::array<std::uint32_t, 25> kTrappedRequests = {
+    // Return a new fd, which CUSE cannot install in the caller.
+    uapi::CREATE_VM,     // system fd -> VM fd (a CUSE file bound to the new VM)
+    uapi::CREATE_VCPU,   // VM fd -> vCPU fd (an mmap-able memfd)
+    uapi::GET_STATS_FD,  // VM or vCPU fd -> stats fd (a sealed memfd)
+
+    // Served on vCPU fds: a memfd has no ioctls, so the supervisor answers all of them.
+    uapi::RUN,  // may block: served on a per-thread worker
+    uapi::GET_REGS, uapi::SET_REGS, uapi::GET_SREGS, uapi::SET_SREGS, uapi::INTERRUPT,
+    uapi::GET_MSRS, uapi::SET_MSRS, uapi::GET_FPU, uapi::SET_FPU, uapi::SET_CPUID2,
+    uapi::GET_CPUID2, uapi::GET_MP_STATE, uapi::SET_MP_STATE, uapi::GET_XSAVE, uapi::SET_XSAVE,
+    uapi::GET_XCRS, uapi::SET_XCRS,
+
+    // Numbers shared by the VM and the vCPU scope: trapped for the vCPU; on a VM fd the
+    // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.
+    uapi::ENABLE_CAP, uapi::GET_TSC_KHZ, uapi::SET_TSC_KHZ, uapi::PRE_FAULT_MEMORY,
+};
+
+// No request twice; none of the daemon's private requests.
+constexpr bool trapped_list_is_sound() {
+    for (std::size_t i = 0; i < kTrappedRequests.size(); ++i) {
+        if (uapi::ioc_type(kTrappedRequests[i]) != uapi::KVM_IO_TYPE) return false;
+        for (std::size_t j = i + 1; j < kTrappedRequests.size(); ++j) {
+            if (kTrappedRequests[i] == kTrappedRequests[j]) return false;
+        }
+    }
+    return true;
+}
+static_assert(trapped_list_is_sound());
+
+}  // namespace kvmemu::launcher
