@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "caps/proc_task.hpp"
+#include "daemon/process_refs.hpp"
 #include "uapi/ioctls.hpp"
 
 namespace kvmemu::daemon {
@@ -187,10 +188,20 @@ void CuseDevice::on_open(Request& r) {
 void CuseDevice::on_release(Request& r) {
     const auto it = files_.find(r.fi->fh);
     if (it != files_.end()) {
-        if (it->second.vm) {
-            spdlog::info("VM {} (pid {}) released: destroying it", it->second.vm->id(),
-                         it->second.vm->owner());
-            system_.destroy_vm(it->second.vm->id());
+        if (const auto& vm = it->second.vm) {
+            // KVM keeps a VM while its vCPU or stats fds exist; their memfds tell us.
+            std::vector<FileId> ids;
+            for (int fd : vm->memfds()) {
+                struct stat st {};
+                if (::fstat(fd, &st) == 0) ids.emplace_back(st.st_dev, st.st_ino);
+            }
+            if (process_holds_any(vm->owner(), ids)) {
+                spdlog::info("VM fd of VM {} (pid {}) closed; its vCPU/stats fds keep it alive",
+                             vm->id(), vm->owner());
+            } else {
+                spdlog::info("VM {} (pid {}) released: destroying it", vm->id(), vm->owner());
+                system_.destroy_vm(vm->id());
+            }
         }
         files_.erase(it);
     }

@@ -35,6 +35,8 @@ public:
     // A new read-only open file of the memfd: its own file offset, like a new stats fd.
     [[nodiscard]] Expected<UniqueFd> open_reader() const;
     [[nodiscard]] std::size_t size() const { return map_.size(); }
+    // The memfd itself (its st_dev/st_ino identify every reader).
+    [[nodiscard]] int fd() const { return fd_.get(); }
 
 private:
     StatsFile(UniqueFd fd, Mapping map, std::uint32_t data_offset)

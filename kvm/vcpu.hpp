@@ -35,6 +35,7 @@ public:
     long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
     // KVM_GET_STATS_FD on the vCPU fd: a new read-only stats fd.
     Expected<UniqueFd> open_stats() const { return stats_.open_reader(); }
+    [[nodiscard]] int stats_memfd() const { return stats_.fd(); }
 
 private:
     struct Key {

@@ -126,6 +126,16 @@ VmStatsData Vm::stats() const {
     return stats_data_;
 }
 
+std::vector<int> Vm::memfds() const {
+    const std::lock_guard lock(mu_);
+    std::vector<int> out{stats_.fd()};
+    for (const auto& v : vcpus_) {
+        out.push_back(v->memfd());
+        out.push_back(v->stats_memfd());
+    }
+    return out;
+}
+
 void Vm::publish_stats_locked() { stats_.publish_obj(stats_data_); }
 
 }  // namespace kvmemu::kvm

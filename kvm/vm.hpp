@@ -43,6 +43,9 @@ public:
     [[nodiscard]] std::size_t vcpu_count() const;
     [[nodiscard]] std::vector<Memslot> memslots() const;
     [[nodiscard]] VmStatsData stats() const;
+    // The memfds behind this VM's vCPU and stats fds: while its process holds any of them (fd or
+    // mapping), the VM lives on after its VM fd is closed, as in KVM.
+    [[nodiscard]] std::vector<int> memfds() const;
 
 private:
     struct Key {
