@@ -28,8 +28,11 @@ Expected<Ctx> build(std::span<const std::uint32_t> requests, bool no_new_privs) 
         return Errno{-r};
     }
     for (const std::uint32_t req : requests) {
+        // Only the low 32 bits: the kernel truncates cmd to unsigned int, and a request passed
+        // as a negative int (any _IOR/_IOWR one) arrives sign-extended. SCMP_A1_32 would still
+        // compare all 64 bits (it only casts the datum), hence the mask.
         const int r = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-                                       SCMP_A1_32(SCMP_CMP_EQ, req));
+                                       SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req));
         if (r < 0) return Errno{-r};
     }
     return ctx;

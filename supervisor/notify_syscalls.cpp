@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,11 +52,16 @@ int notif_addfd_send(int listener, std::uint64_t id, int fd, bool cloexec) {
     }
 }
 
-int pidfd_open(pid_t pid) { return result(::pidfd_open(pid, 0)); }
+// Raw system calls: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++ callers.
+int pidfd_open(pid_t pid) { return result(::syscall(SYS_pidfd_open, pid, 0U)); }
 
-int pidfd_getfd(int pidfd, int target_fd) { return result(::pidfd_getfd(pidfd, target_fd, 0)); }
+int pidfd_getfd(int pidfd, int target_fd) {
+    return result(::syscall(SYS_pidfd_getfd, pidfd, target_fd, 0U));
+}
 
-int pidfd_alive(int pidfd) { return result(::pidfd_send_signal(pidfd, 0, nullptr, 0)); }
+int pidfd_alive(int pidfd) {
+    return result(::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0U));
+}
 
 int thread_in_group(pid_t tgid, pid_t tid) { return result(::syscall(SYS_tgkill, tgid, tid, 0)); }
 
