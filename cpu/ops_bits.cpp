@@ -159,20 +159,27 @@ void scan(Core& c, const Insn& i) {
     uint64_t addr = 0;
     if constexpr (S == Form::M) addr = ea(c, i);
     const T src = get_op<T, S, 1>(c, i, addr);
-    const T old = getr<T>(c, i.r0);
     uint64_t f;
+    if constexpr (sizeof(T) == 4 && (OP == Scan::Bsf || OP == Scan::Bsr)) {
+        // With a zero source the destination is left as the host leaves it (AMD: all 64 bits
+        // unchanged); run the 32-bit host instruction on the full register to mirror that.
+        uint64_t full = c.st->gpr[i.r0];
+        uint64_t ax;
+        if constexpr (OP == Scan::Bsf)
+            asm("bsf %k[s],%k[d]\n\tlahf\n\tseto %%al" : [d] "+r"(full), "=&a"(ax) : [s] "r"(src) : "cc");
+        else
+            asm("bsr %k[s],%k[d]\n\tlahf\n\tseto %%al" : [d] "+r"(full), "=&a"(ax) : [s] "r"(src) : "cc");
+        c.st->gpr[i.r0] = full;
+        set_flags(c, fl::ARITH, lahf_to_rflags(ax));
+        return;
+    }
+    const T old = getr<T>(c, i.r0);
     T r;
     if constexpr (OP == Scan::Bsf) r = h_bsf<T>(old, src, f);
     else if constexpr (OP == Scan::Bsr) r = h_bsr<T>(old, src, f);
     else if constexpr (OP == Scan::Tzcnt) r = h_tzcnt<T>(old, src, f);
     else if constexpr (OP == Scan::Lzcnt) r = h_lzcnt<T>(old, src, f);
     else r = h_popcnt<T>(old, src, f);
-    if constexpr (OP == Scan::Bsf || OP == Scan::Bsr) {
-        if (src == 0 && sizeof(T) == 4) {
-            // Destination unchanged, but a 32-bit destination is still zero-extended on Intel;
-            // AMD leaves it; keep the host's observable behaviour: write what the host left.
-        }
-    }
     setr<T>(c, i.r0, r);
     set_flags(c, fl::ARITH, f);
 }
