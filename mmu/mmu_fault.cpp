@@ -55,8 +55,7 @@ void Mmu::link_child_table(TdpIter& it, bool nx_huge_page_disallowed, bool nx_ac
     if (is_shadow_present_pte(old)) {
         // Split the huge leaf: 512 children keep its permissions (KVM's tdp_mmu_split_huge_page()).
         child = pool_.alloc_for_overwrite(level - 1, it.gfn());
-        auto& sptes = pool_.table(child).spte;
-        for (unsigned i = 0; i < kSptesPerTable; ++i) sptes[i] = make_huge_page_split_spte(old, level, i, nx_active);
+        make_split_children(old, level, nx_active, pool_.table(child).spte);
         --stats_.pages(level);
         stats_.pages(level - 1) += kSptesPerTable;
     } else {

@@ -30,7 +30,7 @@ bool Mmu::zap_spte(TdpIter& it) {
     } else {
         free_subtree(spte_to_child_table(old));
     }
-    it.set_spte(0);
+    it.set_spte(kNonPresentSpte);
     return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "mmu/level.hpp"
 
@@ -34,6 +35,9 @@ inline constexpr std::uint64_t kSptePfnMask = ((std::uint64_t{1} << 52) - 1) & ~
 inline constexpr std::uint64_t kSpteHostWritable = std::uint64_t{1} << 57;
 inline constexpr std::uint64_t kSpteMmuWritable = std::uint64_t{1} << 58;
 inline constexpr std::uint64_t kMaxPfn = kSptePfnMask >> kPageShift;
+
+// The value of a zapped (non-present) SPTE; KVM's SHADOW_NONPRESENT_VALUE for EPT is 0 too.
+inline constexpr std::uint64_t kNonPresentSpte = 0;
 
 // ---- predicates ----
 constexpr bool is_shadow_present_pte(std::uint64_t spte) { return (spte & kSptePresent) != 0; }
@@ -103,6 +107,14 @@ constexpr std::uint64_t make_huge_page_split_spte(std::uint64_t huge_spte, int h
         if (nx_mitigation_active) child = make_spte_executable(child);
     }
     return child;
+}
+
+// The 512 children that replace a huge leaf when it is split (the table's contents).
+constexpr void make_split_children(std::uint64_t huge_spte, int huge_level, bool nx_mitigation_active,
+                                   std::span<std::uint64_t, kSptesPerTable> children) {
+    for (unsigned i = 0; i < kSptesPerTable; ++i) {
+        children[i] = make_huge_page_split_spte(huge_spte, huge_level, i, nx_mitigation_active);
+    }
 }
 
 }  // namespace kvmemu::mmu

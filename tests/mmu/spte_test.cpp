@@ -1,6 +1,8 @@
 // SPTE format: every named predicate and constructor, traced to KVM's spte.h/spte.c.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "mmu/spte.hpp"
 
 namespace kvmemu::mmu {
@@ -98,6 +100,23 @@ TEST(Spte, WriteProtectAndExecToggles) {
     EXPECT_TRUE(is_mmu_writable_spte(wp));  // the MMU may restore W on a write fault
     EXPECT_FALSE(is_executable_pte(make_spte_nonexecutable(s)));
     EXPECT_TRUE(is_executable_pte(make_spte_executable(make_spte_nonexecutable(s))));
+}
+
+}  // namespace
+}  // namespace kvmemu::mmu
+
+namespace kvmemu::mmu {
+namespace {
+
+TEST(Spte, SplitChildrenCoverTheHugePage) {
+    const std::uint64_t huge = make_leaf_spte(0x800, 2, LeafAccess{true, false, true});
+    std::array<std::uint64_t, kSptesPerTable> children{};
+    make_split_children(huge, 2, true, children);
+    for (unsigned i = 0; i < kSptesPerTable; ++i) {
+        ASSERT_EQ(children[i], make_huge_page_split_spte(huge, 2, i, true));
+        ASSERT_TRUE(is_leaf_present(children[i], 1));
+    }
+    EXPECT_FALSE(is_shadow_present_pte(kNonPresentSpte));
 }
 
 }  // namespace
