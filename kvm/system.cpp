@@ -12,8 +12,21 @@ namespace kvmemu::kvm {
 
 namespace u = uapi;
 
-System::System(Config config, NxPermission nx_permission)
-    : config_(config), nx_permission_(std::move(nx_permission)) {}
+System::System(Config config, NxPermission nx_permission, mmu::NxParams params,
+               HostOracleFactory host_oracles)
+    : config_(config), nx_permission_(std::move(nx_permission)),
+      host_oracles_(std::move(host_oracles)), params_(params) {}
+
+std::unique_ptr<mmu::HostMappingOracle> System::make_host_oracle(pid_t owner) const {
+    if (host_oracles_) return host_oracles_(owner);
+    switch (config_.host_mapping_level) {
+        case HostMappingLevel::k2M: return std::make_unique<mmu::FixedHostLevel>(mmu::Level::k2M);
+        case HostMappingLevel::k1G: return std::make_unique<mmu::FixedHostLevel>(mmu::Level::k1G);
+        case HostMappingLevel::Detect:  // without a detector nothing is known to be huge
+        case HostMappingLevel::k4K: break;
+    }
+    return std::make_unique<mmu::FixedHostLevel>(mmu::Level::k4K);
+}
 
 namespace {
 
@@ -63,9 +76,11 @@ long System::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t ar
 Expected<std::shared_ptr<Vm>> System::create_vm(const Caller& caller, std::uint64_t type) {
     if (type != 0) return Errno{EINVAL};  // only KVM_X86_DEFAULT_VM
     if (caller.tgid <= 0) return Errno{EINVAL};
+    auto host = make_host_oracle(caller.tgid);
     const std::lock_guard lock(mu_);
     const std::uint64_t id = next_vm_id_++;
-    auto vm = Vm::create(id, caller.tgid, config_, nx_permission_);
+    auto vm = Vm::create(id, caller.tgid, config_, nx_permission_, std::move(host),
+                         params_.nx_huge_pages());
     if (!vm) return vm;
     vms_[id] = *vm;
     return vm;
@@ -121,6 +136,63 @@ System::VcpuRef System::find_vcpu(dev_t dev, ino_t ino) const {
     const auto vm = vms_.find(it->second.first);
     if (vm == vms_.end()) return {};
     return {vm->second, it->second.second.lock()};
+}
+
+namespace {
+constexpr std::string_view kNxHugePages = "nx_huge_pages";
+constexpr std::string_view kRecoveryRatio = "nx_huge_pages_recovery_ratio";
+constexpr std::string_view kRecoveryPeriod = "nx_huge_pages_recovery_period_ms";
+}  // namespace
+
+bool System::is_param(std::string_view name) {
+    return name == kNxHugePages || name == kRecoveryRatio || name == kRecoveryPeriod;
+}
+
+Expected<std::string> System::read_param(std::string_view name) const {
+    const std::lock_guard lock(mu_);
+    if (name == kNxHugePages) return params_.show_nx_huge_pages();
+    if (name == kRecoveryRatio) return params_.show_recovery_ratio();
+    if (name == kRecoveryPeriod) return params_.show_recovery_period_ms();
+    return Errno{ENOENT};
+}
+
+int System::write_param(std::string_view name, std::string_view value) {
+    std::function<void()> wake;
+    {
+        const std::lock_guard lock(mu_);
+        Expected<bool> r = false;
+        if (name == kNxHugePages) {
+            r = params_.set_nx_huge_pages(value, !vms_.empty());
+            // set_nx_huge_pages(): every VM is zapped when the policy changes.
+            if (r && *r)
+                for (const auto& [id, vm] : vms_) vm->set_nx_huge_pages(params_.nx_huge_pages());
+        } else if (name == kRecoveryRatio) {
+            r = params_.set_recovery_ratio(value);
+        } else if (name == kRecoveryPeriod) {
+            r = params_.set_recovery_period_ms(value);
+        } else {
+            return ENOENT;
+        }
+        if (!r) return r.error();
+        wake = on_recovery_change_;
+    }
+    if (wake) wake();
+    return 0;
+}
+
+unsigned System::recovery_ratio() const {
+    const std::lock_guard lock(mu_);
+    return params_.recovery_ratio();
+}
+
+std::optional<std::uint32_t> System::recovery_period_ms() const {
+    const std::lock_guard lock(mu_);
+    return params_.recovery_period_ms();
+}
+
+void System::set_on_recovery_change(std::function<void()> f) {
+    const std::lock_guard lock(mu_);
+    on_recovery_change_ = std::move(f);
 }
 
 }  // namespace kvmemu::kvm

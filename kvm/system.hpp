@@ -6,7 +6,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -16,12 +20,20 @@
 #include "kvm/caller.hpp"
 #include "kvm/config.hpp"
 #include "kvm/vm.hpp"
+#include "mmu/host_mapping.hpp"
+#include "mmu/nx_params.hpp"
 
 namespace kvmemu::kvm {
 
+// Makes the host-mapping oracle of a new VM owned by process `owner`.
+using HostOracleFactory = std::function<std::unique_ptr<mmu::HostMappingOracle>(pid_t owner)>;
+
 class System {
 public:
-    System(Config config, NxPermission nx_permission);
+    // params: the kvm module parameters (host-wide NX policy). host_oracles: nullptr means the
+    // fixed level config.host_mapping_level names (Detect then needs a factory).
+    System(Config config, NxPermission nx_permission, mmu::NxParams params = mmu::NxParams(false),
+           HostOracleFactory host_oracles = nullptr);
 
     [[nodiscard]] const Config& config() const { return config_; }
 
@@ -44,11 +56,27 @@ public:
     };
     [[nodiscard]] VcpuRef find_vcpu(dev_t dev, ino_t ino) const;
 
+    // The kvm module parameters nx_huge_pages, nx_huge_pages_recovery_ratio and
+    // nx_huge_pages_recovery_period_ms: read as sysfs shows them; written with the kernel's
+    // errnos. A change of the NX policy zaps every VM; `on_recovery_change` (if set) runs when
+    // recovery timers should be rearmed.
+    static bool is_param(std::string_view name);
+    [[nodiscard]] Expected<std::string> read_param(std::string_view name) const;
+    int write_param(std::string_view name, std::string_view value);
+    [[nodiscard]] unsigned recovery_ratio() const;
+    [[nodiscard]] std::optional<std::uint32_t> recovery_period_ms() const;
+    void set_on_recovery_change(std::function<void()> f);
+
 private:
+    std::unique_ptr<mmu::HostMappingOracle> make_host_oracle(pid_t owner) const;
+
     const Config config_;
     const NxPermission nx_permission_;
+    const HostOracleFactory host_oracles_;
 
     mutable std::mutex mu_;
+    mmu::NxParams params_;
+    std::function<void()> on_recovery_change_;
     std::uint64_t next_vm_id_ = 1;
     std::map<std::uint64_t, std::shared_ptr<Vm>> vms_;
     struct VcpuKey {

@@ -1,6 +1,7 @@
 // Vm: VM-fd ioctls of virt/kvm/kvm_main.c and arch/x86/kvm/x86.c, in the kernel's check order.
 #include "kvm/vm.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "kvm/extensions.hpp"
@@ -12,18 +13,20 @@ namespace kvmemu::kvm {
 namespace u = uapi;
 
 Expected<std::shared_ptr<Vm>> Vm::create(std::uint64_t id, pid_t owner_tgid, const Config& config,
-                                         NxPermission nx_permission) {
+                                         NxPermission nx_permission,
+                                         std::unique_ptr<mmu::HostMappingOracle> host,
+                                         bool nx_huge_pages) {
     auto stats = StatsFile::create_vm("kvm-" + std::to_string(owner_tgid));
     if (!stats) return Errno{stats.error()};
     return std::make_shared<Vm>(Key{}, id, owner_tgid, config, std::move(nx_permission),
-                                std::move(*stats));
+                                std::move(*stats), std::move(host), nx_huge_pages);
 }
 
 Vm::Vm(Key /*key*/, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
-       StatsFile stats)
+       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages)
     : id_(id), owner_(owner), config_(config), nx_permission_(std::move(nx_permission)),
-      stats_(std::move(stats)) {
-    stats_.publish_obj(stats_data_);
+      stats_(std::move(stats)), host_(std::move(host)), mmu_(*host_, nx_huge_pages) {
+    stats_.publish_obj(mmu_.stats());
 }
 
 long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
@@ -55,7 +58,7 @@ long Vm::enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io) {
     if (cap->args[0] != 0) return -EINVAL;
     const std::lock_guard lock(mu_);
     if (created_vcpus_ != 0) return -EINVAL;
-    disable_nx_huge_pages_ = true;
+    mmu_.disable_nx_huge_pages();
     return 0;
 }
 
@@ -67,7 +70,63 @@ long Vm::set_memory_region(std::uint64_t arg, UserIo& io, bool v1) {
     const std::lock_guard lock(mu_);
     MemslotUpdate update;
     if (int e = memslots_.apply(mem, v1, update); e != 0) return -e;
-    return 0;
+    const int e = apply_to_mmu_locked(update);
+    publish_stats_locked();
+    return -e;
+}
+
+int Vm::apply_to_mmu_locked(const MemslotUpdate& update) {
+    const auto to_mmu = [](const Memslot& s) {
+        return mmu::Memslot{s.id, s.base_gfn, s.npages, s.userspace_addr, s.flags};
+    };
+    Expected<mmu::Memslot> r = mmu::Memslot{};
+    switch (update.change) {
+        case MemslotChange::Create: r = mmu_.create_memslot(to_mmu(*update.new_slot)); break;
+        case MemslotChange::Delete: r = mmu_.delete_memslot(update.old_slot->id); break;
+        case MemslotChange::Move:
+            r = mmu_.move_memslot(update.new_slot->id, update.new_slot->base_gfn);
+            break;
+        case MemslotChange::FlagsOnly:
+            r = mmu_.set_memslot_flags(update.new_slot->id, update.new_slot->flags);
+            break;
+        case MemslotChange::None: break;
+    }
+    // The MMU's slot set mirrors the validated one; a refusal here is a bug, reported as EIO.
+    return r ? 0 : EIO;
+}
+
+long Vm::pre_fault_memory(std::uint64_t arg, UserIo& io) {
+    // kvm_vcpu_pre_fault_memory() + kvm_arch_vcpu_pre_fault_memory(): read faults through the
+    // TDP MMU, each advancing by what the installed leaf covers; the leftover range is written
+    // back; success if anything was mapped.
+    auto range = io.read_obj<uapi::kvm_pre_fault_memory>(arg);
+    if (!range) return -range.error();
+    long r = 0;
+    if (range->flags != 0) {
+        r = -EINVAL;
+    } else if ((range->gpa & 0xfff) != 0 || (range->size & 0xfff) != 0 ||
+               range->gpa + range->size <= range->gpa) {
+        r = -EINVAL;
+    } else {
+        const std::lock_guard lock(mu_);
+        const std::uint64_t full_size = range->size;
+        while (range->size != 0) {
+            const auto f = mmu_.fault(range->gpa, mmu::Access::Read);
+            if (!f.mapped()) {
+                r = -ENOENT;  // RET_PF_EMULATE: no memslot (MMIO)
+                break;
+            }
+            const std::uint64_t leaf = mmu::pages_per_spte(f.level) << mmu::kPageShift;
+            const std::uint64_t end = (range->gpa & ~(leaf - 1)) + leaf;
+            const std::uint64_t step = std::min(range->size, end - range->gpa);
+            range->size -= step;
+            range->gpa += step;
+        }
+        if (range->size != full_size) r = 0;
+        publish_stats_locked();
+    }
+    if (int e = io.write_obj(arg, *range); e != 0) return -e;
+    return r;
 }
 
 Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint64_t vcpu_id) {
@@ -101,12 +160,43 @@ long Vm::vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::ui
                     UserIo& io) {
     // kvm_vcpu_ioctl(): only the VM's own process may use its vCPUs.
     if (caller.tgid != owner_) return -EIO;
+    if (cmd == uapi::PRE_FAULT_MEMORY) return pre_fault_memory(arg, io);
     return vcpu.ioctl(caller, cmd, arg, io);
 }
 
 bool Vm::nx_huge_pages_disabled() const {
     const std::lock_guard lock(mu_);
-    return disable_nx_huge_pages_;
+    return mmu_.nx_huge_pages_disabled_by_cap();
+}
+
+bool Vm::nx_mitigation_active() const {
+    const std::lock_guard lock(mu_);
+    return mmu_.nx_mitigation_active();
+}
+
+void Vm::set_nx_huge_pages(bool on) {
+    const std::lock_guard lock(mu_);
+    mmu_.set_nx_huge_pages(on);
+    publish_stats_locked();
+}
+
+std::size_t Vm::recover_nx_splits(unsigned ratio) {
+    const std::lock_guard lock(mu_);
+    const std::size_t n = mmu_.recover_nx_splits(ratio);
+    publish_stats_locked();
+    return n;
+}
+
+mmu::FaultResult Vm::fault(std::uint64_t gpa, mmu::Access access) {
+    const std::lock_guard lock(mu_);
+    auto r = mmu_.fault(gpa, access);
+    publish_stats_locked();
+    return r;
+}
+
+std::optional<mmu::LeafInfo> Vm::lookup(std::uint64_t gpa) const {
+    const std::lock_guard lock(mu_);
+    return mmu_.lookup(gpa);
 }
 
 std::size_t Vm::vcpu_count() const {
@@ -123,7 +213,7 @@ std::vector<Memslot> Vm::memslots() const {
 
 VmStatsData Vm::stats() const {
     const std::lock_guard lock(mu_);
-    return stats_data_;
+    return mmu_.stats();
 }
 
 std::vector<int> Vm::memfds() const {
@@ -136,6 +226,6 @@ std::vector<int> Vm::memfds() const {
     return out;
 }
 
-void Vm::publish_stats_locked() { stats_.publish_obj(stats_data_); }
+void Vm::publish_stats_locked() { stats_.publish_obj(mmu_.stats()); }
 
 }  // namespace kvmemu::kvm

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/expected.hpp"
@@ -17,13 +18,18 @@
 #include "kvm/memslots.hpp"
 #include "kvm/stats_file.hpp"
 #include "kvm/vcpu.hpp"
+#include "mmu/mmu.hpp"
 
 namespace kvmemu::kvm {
 
 class Vm {
 public:
+    // host: how the owner's memory is backed (for the MMU's level choice); nx_huge_pages: the
+    // host-wide policy (module parameter) at creation.
     static Expected<std::shared_ptr<Vm>> create(std::uint64_t id, pid_t owner_tgid,
-                                                const Config& config, NxPermission nx_permission);
+                                                const Config& config, NxPermission nx_permission,
+                                                std::unique_ptr<mmu::HostMappingOracle> host,
+                                                bool nx_huge_pages);
 
     [[nodiscard]] std::uint64_t id() const { return id_; }
     [[nodiscard]] pid_t owner() const { return owner_; }
@@ -40,6 +46,16 @@ public:
                     UserIo& io);
 
     [[nodiscard]] bool nx_huge_pages_disabled() const;
+    // The mitigation applies to this VM: host policy on and the capability not used.
+    [[nodiscard]] bool nx_mitigation_active() const;
+    // Host policy change (nx_huge_pages written): zaps every SPTE when it changes.
+    void set_nx_huge_pages(bool on);
+    // One NX recovery pass (the recovery worker's tick); returns the splits recovered.
+    std::size_t recover_nx_splits(unsigned ratio);
+    // A guest access through this VM's MMU (the CPU engine; tools and tests).
+    mmu::FaultResult fault(std::uint64_t gpa, mmu::Access access);
+    // The present leaf mapping gpa, if any.
+    [[nodiscard]] std::optional<mmu::LeafInfo> lookup(std::uint64_t gpa) const;
     [[nodiscard]] std::size_t vcpu_count() const;
     [[nodiscard]] std::vector<Memslot> memslots() const;
     [[nodiscard]] VmStatsData stats() const;
@@ -54,11 +70,13 @@ private:
 
 public:
     Vm(Key, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
-       StatsFile stats);
+       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages);
 
 private:
     long enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io);
     long set_memory_region(std::uint64_t arg, UserIo& io, bool v1);
+    int apply_to_mmu_locked(const MemslotUpdate& update);
+    long pre_fault_memory(std::uint64_t arg, UserIo& io);
     void publish_stats_locked();
 
     const std::uint64_t id_;
@@ -66,13 +84,13 @@ private:
     const Config config_;
     const NxPermission nx_permission_;
 
-    mutable std::mutex mu_;  // kvm->lock: vCPU creation, capabilities, memslots
-    bool disable_nx_huge_pages_ = false;
+    mutable std::mutex mu_;  // kvm->lock (and the MMU lock): vCPUs, capabilities, memslots, MMU
     std::uint32_t created_vcpus_ = 0;
     std::vector<std::shared_ptr<Vcpu>> vcpus_;
     Memslots memslots_;
-    VmStatsData stats_data_;
     StatsFile stats_;
+    std::unique_ptr<mmu::HostMappingOracle> host_;
+    mmu::Mmu mmu_;
 };
 
 }  // namespace kvmemu::kvm

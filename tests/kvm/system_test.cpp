@@ -32,7 +32,7 @@ TEST(System, ScalarRequests) {
     EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_NR_MEMSLOTS, io), 32764);
     EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_MAX_VCPUS, io), 1024);
     EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_BINARY_STATS_FD, io), 1);
-    EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_PRE_FAULT_MEMORY, io), 0);
+    EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_PRE_FAULT_MEMORY, io), 1);
     EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_IRQCHIP, io), 0);  // not modelled
     EXPECT_EQ(s.ioctl(kOwner, u::ENABLE_CAP, A, io), -EINVAL);  // system fd: EINVAL, no copy
     EXPECT_EQ(io.reads, 0);
