@@ -3,7 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,7 +35,8 @@ long fdinfo_pid(int fd) {
 
 Expected<ClientProcess> ClientProcess::open(pid_t tgid) {
     if (tgid <= 0) return Errno{ESRCH};
-    UniqueFd fd(::pidfd_open(tgid, 0));
+    // Raw system call: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++ callers.
+    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, tgid, 0U)));
     if (!fd) return Errno{errno};
     return ClientProcess(std::move(fd), tgid);
 }
