@@ -11,7 +11,7 @@ namespace kvmemu::mmu {
 // KVM's host_pfn_mapping_level(): the size of the host page that maps `hva` in the client.
 // Called under the VM's lock during fault(); must not call back into the MMU.
 class HostMappingOracle {
-public:
+  public:
     virtual ~HostMappingOracle() = default;
     virtual Level host_level(std::uint64_t hva) = 0;
 };
@@ -19,12 +19,12 @@ public:
 // Every address is mapped at the same level: for tests, and for a daemon option that sets the
 // level instead of detecting it (e.g. --host-mapping-level=2m under UML).
 class FixedHostLevel final : public HostMappingOracle {
-public:
+  public:
     explicit FixedHostLevel(Level level) : level_(level) {}
     Level host_level(std::uint64_t /*hva*/) override { return level_; }
     void set(Level level) { level_ = level; }
 
-private:
+  private:
     Level level_;
 };
 

@@ -25,15 +25,27 @@ Expected<bool> kstrtobool(std::string_view s) {
     s = as_c_string(s);
     if (s.empty()) return Errno{EINVAL};
     switch (s[0]) {
-        case 'y': case 'Y': case 't': case 'T': case '1': return true;
-        case 'n': case 'N': case 'f': case 'F': case '0': return false;
-        case 'o': case 'O':
+        case 'y':
+        case 'Y':
+        case 't':
+        case 'T':
+        case '1':
+            return true;
+        case 'n':
+        case 'N':
+        case 'f':
+        case 'F':
+        case '0':
+            return false;
+        case 'o':
+        case 'O':
             if (s.size() >= 2) {
                 if (s[1] == 'n' || s[1] == 'N') return true;
                 if (s[1] == 'f' || s[1] == 'F') return false;
             }
             return Errno{EINVAL};
-        default: return Errno{EINVAL};
+        default:
+            return Errno{EINVAL};
     }
 }
 
@@ -44,7 +56,9 @@ int digit_value(char c) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return 99;
 }
-bool is_xdigit(char c) { return digit_value(c) < 16; }
+bool is_xdigit(char c) {
+    return digit_value(c) < 16;
+}
 }  // namespace
 
 Expected<unsigned> kstrtouint(std::string_view s) {
@@ -68,7 +82,8 @@ Expected<unsigned> kstrtouint(std::string_view s) {
     for (; n < s.size(); ++n) {
         const int d = digit_value(s[n]);
         if (d >= static_cast<int>(base)) break;
-        if (value > (std::numeric_limits<std::uint64_t>::max() - static_cast<unsigned>(d)) / base) overflow = true;
+        if (value > (std::numeric_limits<std::uint64_t>::max() - static_cast<unsigned>(d)) / base)
+            overflow = true;
         value = value * base + static_cast<unsigned>(d);
     }
     if (overflow) return Errno{ERANGE};

@@ -27,11 +27,14 @@ const Memslot* MemslotSet::find(std::uint64_t gfn, std::size_t& hint) const {
 }
 
 const Memslot* MemslotSet::find_id(std::uint32_t id) const {
-    auto it = std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
+    auto it =
+        std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
     return it == slots_.end() ? nullptr : &*it;
 }
 
-bool MemslotSet::has_id(std::uint32_t id) const { return std::binary_search(ids_.begin(), ids_.end(), id); }
+bool MemslotSet::has_id(std::uint32_t id) const {
+    return std::binary_search(ids_.begin(), ids_.end(), id);
+}
 
 // The slots are sorted and disjoint: only the last slot starting before `s` and the slots
 // starting inside `s` can overlap it.
@@ -70,7 +73,8 @@ Expected<Memslot> MemslotSet::insert(const Memslot& slot) {
 }
 
 Expected<Memslot> MemslotSet::erase(std::uint32_t id) {
-    auto it = std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
+    auto it =
+        std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
     if (it == slots_.end()) return Errno{ENOENT};
     Memslot old = *it;
     slots_.erase(it);
@@ -82,7 +86,8 @@ Expected<Memslot> MemslotSet::replace(std::uint32_t id, const Memslot& slot) {
     if (!has_id(id)) return Errno{ENOENT};
     if (slot.id != id || !slot_in_range(slot)) return Errno{EINVAL};
     if (overlaps_other(slot, id)) return Errno{EEXIST};
-    auto it = std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
+    auto it =
+        std::find_if(slots_.begin(), slots_.end(), [id](const Memslot& s) { return s.id == id; });
     const Memslot old = *it;
     slots_.erase(it);
     auto pos = std::lower_bound(slots_.begin(), slots_.end(), slot.base_gfn,

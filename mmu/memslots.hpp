@@ -16,10 +16,10 @@ inline constexpr std::uint32_t kMemReadonly = 2;       // KVM_MEM_READONLY
 inline constexpr std::size_t kMaxMemslots = 32764;     // KVM_CAP_NR_MEMSLOTS on x86
 
 struct Memslot {
-    std::uint32_t id = 0;               // the slot number as the caller names it
+    std::uint32_t id = 0;  // the slot number as the caller names it
     std::uint64_t base_gfn = 0;
     std::uint64_t npages = 0;
-    std::uint64_t userspace_addr = 0;   // page-aligned host virtual address of base_gfn
+    std::uint64_t userspace_addr = 0;  // page-aligned host virtual address of base_gfn
     std::uint32_t flags = 0;
 
     constexpr std::uint64_t end_gfn() const { return base_gfn + npages; }
@@ -27,12 +27,16 @@ struct Memslot {
     constexpr bool dirty_logging() const { return (flags & kMemLogDirtyPages) != 0; }
     constexpr bool readonly() const { return (flags & kMemReadonly) != 0; }
     // Host virtual frame number backing `gfn` (the "pfn" of our SPTEs, see spte.hpp).
-    constexpr std::uint64_t hva_pfn(std::uint64_t gfn) const { return (userspace_addr >> 12) + (gfn - base_gfn); }
-    constexpr std::uint64_t gpa_to_hva(std::uint64_t gpa) const { return userspace_addr + (gpa - (base_gfn << 12)); }
+    constexpr std::uint64_t hva_pfn(std::uint64_t gfn) const {
+        return (userspace_addr >> 12) + (gfn - base_gfn);
+    }
+    constexpr std::uint64_t gpa_to_hva(std::uint64_t gpa) const {
+        return userspace_addr + (gpa - (base_gfn << 12));
+    }
 };
 
 class MemslotSet {
-public:
+  public:
     // Lookup by GFN: binary search; `hint` (index of the last hit, owned by the caller) makes
     // repeated hits in the same slot O(1).
     const Memslot* find(std::uint64_t gfn) const;
@@ -49,10 +53,10 @@ public:
     const std::vector<Memslot>& slots() const { return slots_; }
     std::size_t size() const { return slots_.size(); }
 
-private:
+  private:
     bool overlaps_other(const Memslot& s, std::uint32_t ignore_id) const;
     bool has_id(std::uint32_t id) const;
-    std::vector<Memslot> slots_;   // sorted by base_gfn, non-overlapping
+    std::vector<Memslot> slots_;      // sorted by base_gfn, non-overlapping
     std::vector<std::uint32_t> ids_;  // sorted ids, for O(log n) duplicate checks
 };
 

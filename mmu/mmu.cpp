@@ -21,7 +21,8 @@ std::optional<LeafInfo> Mmu::lookup(std::uint64_t gpa) const {
         const std::uint64_t spte = it.old_spte();
         if (!is_shadow_present_pte(spte)) return std::nullopt;
         if (is_last_spte(spte, it.level())) {
-            const std::uint64_t hva = (spte_to_pfn(spte) << kPageShift) + (gpa - (it.gfn() << kPageShift));
+            const std::uint64_t hva =
+                (spte_to_pfn(spte) << kPageShift) + (gpa - (it.gfn() << kPageShift));
             return LeafInfo{spte, to_level(it.level()), it.gfn(), hva};
         }
     }

@@ -62,7 +62,7 @@ struct AuditReport {
 // Thread-safety: none inside. One Mmu belongs to one VM and every call (const ones included)
 // must be made under that VM's lock; distinct VMs' Mmus are independent (no globals).
 class Mmu {
-public:
+  public:
     // `host` answers host mapping levels and must outlive the Mmu. `nx_huge_pages` is the host
     // policy (the nx_huge_pages module parameter's effective value) at VM creation.
     explicit Mmu(HostMappingOracle& host, bool nx_huge_pages = false);
@@ -121,12 +121,14 @@ public:
     template <class F>
     void for_each_leaf(F&& f) const {
         for (ConstTdpIter it(pool_, root_, 0, kGfnLimit); it.valid(); it.next()) {
-            if (is_leaf_present(it.old_spte(), it.level())) f(it.gfn(), to_level(it.level()), it.old_spte());
+            if (is_leaf_present(it.old_spte(), it.level()))
+                f(it.gfn(), to_level(it.level()), it.old_spte());
         }
     }
 
-private:
-    FaultResult map_target_level(TdpIter& it, const Memslot& slot, bool nx_active, std::uint64_t hva);
+  private:
+    FaultResult map_target_level(TdpIter& it, const Memslot& slot, bool nx_active,
+                                 std::uint64_t hva);
     void link_child_table(TdpIter& it, bool nx_huge_page_disallowed, bool nx_active);
     void disallowed_hugepage_adjust(const TdpIter& it, int& goal_level) const;
     // Zaps the current SPTE of `it` (leaf or subtree); returns whether anything was present.

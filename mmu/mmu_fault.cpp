@@ -31,7 +31,8 @@ FaultResult Mmu::fault(std::uint64_t gpa, Access access) {
         link_child_table(it, huge_page_disallowed, nx_active);
         // KVM tracks the new table as a possible NX huge page only if a huge leaf could have
         // been mapped at this level had the mitigation not forbidden it (req_level >= level).
-        if (huge_page_disallowed && req_level >= it.level()) track_nx_split(spte_to_child_table(it.old_spte()));
+        if (huge_page_disallowed && req_level >= it.level())
+            track_nx_split(spte_to_child_table(it.old_spte()));
     }
     assert(false && "the walk always reaches the goal level");
     return FaultResult{};
@@ -42,8 +43,8 @@ FaultResult Mmu::fault(std::uint64_t gpa, Access access) {
 // disallowed_hugepage_adjust(), applied only while the mitigation is active).
 void Mmu::disallowed_hugepage_adjust(const TdpIter& it, int& goal_level) const {
     const std::uint64_t old = it.old_spte();
-    if (it.level() > 1 && it.level() == goal_level && is_shadow_present_pte(old) && !is_large_pte(old) &&
-        pool_.meta(spte_to_child_table(old)).nx_huge_page_disallowed) {
+    if (it.level() > 1 && it.level() == goal_level && is_shadow_present_pte(old) &&
+        !is_large_pte(old) && pool_.meta(spte_to_child_table(old)).nx_huge_page_disallowed) {
         --goal_level;
     }
 }
@@ -66,7 +67,8 @@ void Mmu::link_child_table(TdpIter& it, bool nx_huge_page_disallowed, bool nx_ac
     it.set_spte(make_nonleaf_spte(child));
 }
 
-FaultResult Mmu::map_target_level(TdpIter& it, const Memslot& slot, bool nx_active, std::uint64_t hva) {
+FaultResult Mmu::map_target_level(TdpIter& it, const Memslot& slot, bool nx_active,
+                                  std::uint64_t hva) {
     const int level = it.level();
     const std::uint64_t old = it.old_spte();
     // Writable even on read faults when the slot is writable: KVM faults the pfn in with

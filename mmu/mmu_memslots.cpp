@@ -3,7 +3,9 @@
 
 namespace kvmemu::mmu {
 
-Expected<Memslot> Mmu::create_memslot(const Memslot& slot) { return slots_.insert(slot); }
+Expected<Memslot> Mmu::create_memslot(const Memslot& slot) {
+    return slots_.insert(slot);
+}
 
 Expected<Memslot> Mmu::delete_memslot(std::uint32_t id) {
     const Memslot* s = slots_.find_id(id);

@@ -36,7 +36,8 @@ bool Mmu::zap_spte(TdpIter& it) {
 
 void Mmu::zap_all() {
     bool zapped = false;
-    for (TdpIter it(pool_, root_, 0, kGfnLimit, kRootLevel); it.valid(); it.next()) zapped |= zap_spte(it);
+    for (TdpIter it(pool_, root_, 0, kGfnLimit, kRootLevel); it.valid(); it.next())
+        zapped |= zap_spte(it);
     if (zapped) flush_remote_tlbs();
 }
 
@@ -47,7 +48,8 @@ void Mmu::zap_gfn_range(std::uint64_t start_gfn, std::uint64_t end_gfn) {
         if (!is_shadow_present_pte(old)) continue;
         // Leaves intersecting the range go whole; tables go whole only if inside the range,
         // otherwise the walk descends into them.
-        if (is_last_spte(old, it.level()) || it.region_within(start_gfn, end_gfn)) zapped |= zap_spte(it);
+        if (is_last_spte(old, it.level()) || it.region_within(start_gfn, end_gfn))
+            zapped |= zap_spte(it);
     }
     if (zapped) flush_remote_tlbs();
 }
@@ -70,7 +72,8 @@ bool Mmu::zap_tracked_table(std::uint32_t table) {
     for (TdpIter it(pool_, root_, gfn, gfn + 1, parent_level); it.valid(); it.next()) {
         if (it.level() != parent_level) continue;
         const std::uint64_t old = it.old_spte();
-        if (is_shadow_present_pte(old) && !is_last_spte(old, parent_level) && spte_to_child_table(old) == table) {
+        if (is_shadow_present_pte(old) && !is_last_spte(old, parent_level) &&
+            spte_to_child_table(old) == table) {
             return zap_spte(it);
         }
         break;

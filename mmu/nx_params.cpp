@@ -8,11 +8,13 @@
 
 namespace kvmemu::mmu {
 
-NxParams::NxParams(bool auto_mitigate) : auto_mitigate_(auto_mitigate), nx_huge_pages_(auto_mitigate) {}
+NxParams::NxParams(bool auto_mitigate)
+    : auto_mitigate_(auto_mitigate), nx_huge_pages_(auto_mitigate) {}
 
 // Mirrors set_nx_huge_pages() in arch/x86/kvm/mmu/mmu.c:
 //  - nx_hugepage_mitigation_hard_disabled ("never" was set)   -> -EPERM, checked before parsing;
-//  - "off" / "force" / "auto" (get_nx_auto_mode(): X86_BUG_ITLB_MULTIHIT && !cpu_mitigations_off());
+//  - "off" / "force" / "auto" (get_nx_auto_mode(): X86_BUG_ITLB_MULTIHIT &&
+//  !cpu_mitigations_off());
 //  - "never": -EBUSY if vm_list is not empty, else off and hard-disabled for good;
 //  - otherwise kstrtobool(), whose failure is -EINVAL;
 //  - if the value changed, every VM is zapped (kvm_mmu_zap_all_fast) and its recovery woken.
@@ -52,7 +54,9 @@ Expected<bool> NxParams::set_recovery_param(std::string_view value, unsigned& pa
     return new_period.has_value() && (!old_period.has_value() || *old_period > *new_period);
 }
 
-Expected<bool> NxParams::set_recovery_ratio(std::string_view value) { return set_recovery_param(value, ratio_); }
+Expected<bool> NxParams::set_recovery_ratio(std::string_view value) {
+    return set_recovery_param(value, ratio_);
+}
 
 Expected<bool> NxParams::set_recovery_period_ms(std::string_view value) {
     return set_recovery_param(value, period_ms_);
@@ -64,8 +68,12 @@ std::string NxParams::show_nx_huge_pages() const {
     return nx_huge_pages_ ? "Y\n" : "N\n";
 }
 
-std::string NxParams::show_recovery_ratio() const { return std::to_string(ratio_) + "\n"; }
-std::string NxParams::show_recovery_period_ms() const { return std::to_string(period_ms_) + "\n"; }
+std::string NxParams::show_recovery_ratio() const {
+    return std::to_string(ratio_) + "\n";
+}
+std::string NxParams::show_recovery_period_ms() const {
+    return std::to_string(period_ms_) + "\n";
+}
 
 std::optional<std::uint32_t> NxParams::recovery_period_ms() const {
     return nx_recovery_period_ms(nx_huge_pages_, ratio_, period_ms_);

@@ -12,7 +12,7 @@
 namespace kvmemu::mmu {
 
 class NxParams {
-public:
+  public:
     // `auto_mitigate`: the CPU has the iTLB-multihit bug and mitigations are on (the daemon reads
     // /sys/devices/system/cpu/vulnerabilities/itlb_multihit). The initial value is "auto", as
     // KVM's default nx_huge_pages=-1 resolved at module init.
@@ -42,7 +42,7 @@ public:
     bool auto_mitigate() const { return auto_mitigate_; }
     void set_auto_mitigate(bool v) { auto_mitigate_ = v; }
 
-private:
+  private:
     Expected<bool> set_recovery_param(std::string_view value, unsigned& param);
 
     bool auto_mitigate_;

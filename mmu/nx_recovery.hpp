@@ -9,7 +9,8 @@ namespace kvmemu::mmu {
 
 // Recovery period in ms, or nullopt when recovery is disabled (nx_huge_pages off or ratio 0).
 // period_ms == 0 means 3,600,000 / min(ratio, 3600): never faster than once a second.
-std::optional<std::uint32_t> nx_recovery_period_ms(bool nx_huge_pages, unsigned ratio, unsigned period_ms);
+std::optional<std::uint32_t> nx_recovery_period_ms(bool nx_huge_pages, unsigned ratio,
+                                                   unsigned period_ms);
 
 // How many tracked splits one recovery pass zaps: ceil(splits / ratio), 0 when ratio is 0.
 constexpr std::uint64_t nx_recovery_batch(std::uint64_t splits, unsigned ratio) {

@@ -10,7 +10,10 @@ void NxSplitList::push_back(std::uint32_t id) {
     Link& l = links_[id];
     assert(!l.linked);
     l = Link{tail_, kNone, true};
-    if (tail_ != kNone) links_[tail_].next = id; else head_ = id;
+    if (tail_ != kNone)
+        links_[tail_].next = id;
+    else
+        head_ = id;
     tail_ = id;
     ++size_;
 }
@@ -18,8 +21,14 @@ void NxSplitList::push_back(std::uint32_t id) {
 void NxSplitList::remove(std::uint32_t id) {
     assert(contains(id));
     Link& l = links_[id];
-    if (l.prev != kNone) links_[l.prev].next = l.next; else head_ = l.next;
-    if (l.next != kNone) links_[l.next].prev = l.prev; else tail_ = l.prev;
+    if (l.prev != kNone)
+        links_[l.prev].next = l.next;
+    else
+        head_ = l.next;
+    if (l.next != kNone)
+        links_[l.next].prev = l.prev;
+    else
+        tail_ = l.prev;
     l = Link{};
     --size_;
 }

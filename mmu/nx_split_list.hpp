@@ -9,7 +9,7 @@
 namespace kvmemu::mmu {
 
 class NxSplitList {
-public:
+  public:
     static constexpr std::uint32_t kNone = ~std::uint32_t{0};
 
     void push_back(std::uint32_t id);
@@ -25,7 +25,7 @@ public:
         for (std::uint32_t id = head_; id != kNone; id = links_[id].next) f(id);
     }
 
-private:
+  private:
     struct Link {
         std::uint32_t prev = kNone;
         std::uint32_t next = kNone;

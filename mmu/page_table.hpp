@@ -19,13 +19,13 @@ static_assert(sizeof(PageTable) == 4096, "a page table is one 4 KiB page");
 
 // What KVM keeps in struct kvm_mmu_page for a table, reduced to what this MMU needs.
 struct TableMeta {
-    std::uint64_t base_gfn = 0;       // first GFN covered by the table
-    std::uint8_t level = 0;           // level of the SPTEs it holds (1 = PT ... 4 = PML4)
+    std::uint64_t base_gfn = 0;            // first GFN covered by the table
+    std::uint8_t level = 0;                // level of the SPTEs it holds (1 = PT ... 4 = PML4)
     bool nx_huge_page_disallowed = false;  // created by an exec fault under the NX mitigation
 };
 
 class TablePool {
-public:
+  public:
     static constexpr std::uint32_t kNoTable = ~std::uint32_t{0};
 
     // A table whose SPTEs are all zero (non-present), or one left for the caller to fill.
@@ -44,7 +44,7 @@ public:
     // Bytes held: the tables (plus glibc's 16-byte block header each) and the bookkeeping vectors.
     std::size_t memory_bytes() const;
 
-private:
+  private:
     std::uint32_t take_id(int level, std::uint64_t base_gfn, std::unique_ptr<PageTable> t);
 
     std::vector<std::unique_ptr<PageTable>> tables_;

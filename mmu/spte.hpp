@@ -31,7 +31,8 @@ inline constexpr std::uint64_t kSpteMemTypeWB = std::uint64_t{6} << 3;
 inline constexpr std::uint64_t kSpteLarge = std::uint64_t{1} << 7;
 inline constexpr std::uint64_t kSpteAccessed = std::uint64_t{1} << 8;
 inline constexpr std::uint64_t kSptePresent = std::uint64_t{1} << 11;
-inline constexpr std::uint64_t kSptePfnMask = ((std::uint64_t{1} << 52) - 1) & ~std::uint64_t{0xfff};
+inline constexpr std::uint64_t kSptePfnMask =
+    ((std::uint64_t{1} << 52) - 1) & ~std::uint64_t{0xfff};
 inline constexpr std::uint64_t kSpteHostWritable = std::uint64_t{1} << 57;
 inline constexpr std::uint64_t kSpteMmuWritable = std::uint64_t{1} << 58;
 inline constexpr std::uint64_t kMaxPfn = kSptePfnMask >> kPageShift;
@@ -40,20 +41,40 @@ inline constexpr std::uint64_t kMaxPfn = kSptePfnMask >> kPageShift;
 inline constexpr std::uint64_t kNonPresentSpte = 0;
 
 // ---- predicates ----
-constexpr bool is_shadow_present_pte(std::uint64_t spte) { return (spte & kSptePresent) != 0; }
-constexpr bool is_large_pte(std::uint64_t spte) { return (spte & kSpteLarge) != 0; }
-constexpr bool is_readable_pte(std::uint64_t spte) { return (spte & kSpteReadable) != 0; }
-constexpr bool is_writable_pte(std::uint64_t spte) { return (spte & kSpteWritable) != 0; }
-constexpr bool is_executable_pte(std::uint64_t spte) { return (spte & kSpteExecutable) != 0; }
-constexpr bool is_accessed_spte(std::uint64_t spte) { return (spte & kSpteAccessed) != 0; }
-constexpr bool is_host_writable_spte(std::uint64_t spte) { return (spte & kSpteHostWritable) != 0; }
-constexpr bool is_mmu_writable_spte(std::uint64_t spte) { return (spte & kSpteMmuWritable) != 0; }
+constexpr bool is_shadow_present_pte(std::uint64_t spte) {
+    return (spte & kSptePresent) != 0;
+}
+constexpr bool is_large_pte(std::uint64_t spte) {
+    return (spte & kSpteLarge) != 0;
+}
+constexpr bool is_readable_pte(std::uint64_t spte) {
+    return (spte & kSpteReadable) != 0;
+}
+constexpr bool is_writable_pte(std::uint64_t spte) {
+    return (spte & kSpteWritable) != 0;
+}
+constexpr bool is_executable_pte(std::uint64_t spte) {
+    return (spte & kSpteExecutable) != 0;
+}
+constexpr bool is_accessed_spte(std::uint64_t spte) {
+    return (spte & kSpteAccessed) != 0;
+}
+constexpr bool is_host_writable_spte(std::uint64_t spte) {
+    return (spte & kSpteHostWritable) != 0;
+}
+constexpr bool is_mmu_writable_spte(std::uint64_t spte) {
+    return (spte & kSpteMmuWritable) != 0;
+}
 // A leaf: the last level, or a PS entry above it (KVM's is_last_spte).
-constexpr bool is_last_spte(std::uint64_t spte, int level) { return level == 1 || is_large_pte(spte); }
+constexpr bool is_last_spte(std::uint64_t spte, int level) {
+    return level == 1 || is_large_pte(spte);
+}
 constexpr bool is_leaf_present(std::uint64_t spte, int level) {
     return is_shadow_present_pte(spte) && is_last_spte(spte, level);
 }
-constexpr std::uint64_t spte_to_pfn(std::uint64_t spte) { return (spte & kSptePfnMask) >> kPageShift; }
+constexpr std::uint64_t spte_to_pfn(std::uint64_t spte) {
+    return (spte & kSptePfnMask) >> kPageShift;
+}
 // Non-leaf only: the TablePool id of the child table.
 constexpr std::uint32_t spte_to_child_table(std::uint64_t spte) {
     return static_cast<std::uint32_t>(spte_to_pfn(spte));
@@ -61,8 +82,8 @@ constexpr std::uint32_t spte_to_child_table(std::uint64_t spte) {
 
 // ---- constructors (pure) ----
 struct LeafAccess {
-    bool writable;       // grant W (slot writable; KVM also maps W on read faults, see mmu_fault.cpp)
-    bool executable;     // grant X (false for huge leaves while the NX mitigation is active)
+    bool writable;    // grant W (slot writable; KVM also maps W on read faults, see mmu_fault.cpp)
+    bool executable;  // grant X (false for huge leaves while the NX mitigation is active)
     bool host_writable;  // the host mapping is writable (slot not KVM_MEM_READONLY)
 };
 
@@ -83,10 +104,16 @@ constexpr std::uint64_t make_nonleaf_spte(std::uint32_t child_table) {
            (std::uint64_t{child_table} << kPageShift & kSptePfnMask);
 }
 
-constexpr std::uint64_t make_spte_executable(std::uint64_t spte) { return spte | kSpteExecutable; }
-constexpr std::uint64_t make_spte_nonexecutable(std::uint64_t spte) { return spte & ~kSpteExecutable; }
+constexpr std::uint64_t make_spte_executable(std::uint64_t spte) {
+    return spte | kSpteExecutable;
+}
+constexpr std::uint64_t make_spte_nonexecutable(std::uint64_t spte) {
+    return spte & ~kSpteExecutable;
+}
 // Write-protection for dirty logging: W goes, MMU-writable stays so a write fault restores it.
-constexpr std::uint64_t make_spte_write_protected(std::uint64_t spte) { return spte & ~kSpteWritable; }
+constexpr std::uint64_t make_spte_write_protected(std::uint64_t spte) {
+    return spte & ~kSpteWritable;
+}
 
 // Whether a leaf at `level` may carry X: KVM's make_spte() strips ACC_EXEC from huge leaves
 // while is_nx_huge_page_enabled(kvm) (the iTLB-multihit mitigation) is true.
@@ -100,7 +127,8 @@ constexpr bool leaf_may_execute(int level, bool nx_mitigation_active) {
 constexpr std::uint64_t make_huge_page_split_spte(std::uint64_t huge_spte, int huge_level,
                                                   unsigned index, bool nx_mitigation_active) {
     const int child_level = huge_level - 1;
-    const std::uint64_t pfn = spte_to_pfn(huge_spte) + std::uint64_t{index} * pages_per_spte(child_level);
+    const std::uint64_t pfn =
+        spte_to_pfn(huge_spte) + std::uint64_t{index} * pages_per_spte(child_level);
     std::uint64_t child = (huge_spte & ~kSptePfnMask) | (pfn << kPageShift & kSptePfnMask);
     if (child_level == 1) {
         child &= ~kSpteLarge;
@@ -110,7 +138,8 @@ constexpr std::uint64_t make_huge_page_split_spte(std::uint64_t huge_spte, int h
 }
 
 // The 512 children that replace a huge leaf when it is split (the table's contents).
-constexpr void make_split_children(std::uint64_t huge_spte, int huge_level, bool nx_mitigation_active,
+constexpr void make_split_children(std::uint64_t huge_spte, int huge_level,
+                                   bool nx_mitigation_active,
                                    std::span<std::uint64_t, kSptesPerTable> children) {
     for (unsigned i = 0; i < kSptesPerTable; ++i) {
         children[i] = make_huge_page_split_spte(huge_spte, huge_level, i, nx_mitigation_active);

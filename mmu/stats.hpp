@@ -10,25 +10,27 @@
 namespace kvmemu::mmu {
 
 struct MmuStats {
-    std::uint64_t remote_tlb_flush = 0;            // flushes done (see Mmu::flush_remote_tlbs)
-    std::uint64_t remote_tlb_flush_requests = 0;   // flushes requested
-    std::uint64_t mmu_shadow_zapped = 0;           // page tables freed by zaps
-    std::uint64_t mmu_pte_write = 0;               // shadow-paging only: always 0
-    std::uint64_t mmu_pde_zapped = 0;              // shadow-paging only: always 0
-    std::uint64_t mmu_flooded = 0;                 // shadow-paging only: always 0
-    std::uint64_t mmu_recycled = 0;                // no page-table quota: always 0
-    std::uint64_t mmu_cache_miss = 0;              // page tables allocated
-    std::uint64_t mmu_unsync = 0;                  // shadow-paging only: always 0
-    std::uint64_t pages_4k = 0;                    // present 4K leaf SPTEs
-    std::uint64_t pages_2m = 0;                    // present 2M leaf SPTEs
-    std::uint64_t pages_1g = 0;                    // present 1G leaf SPTEs
-    std::uint64_t nx_lpage_splits = 0;             // tracked NX huge-page splits (instant)
+    std::uint64_t remote_tlb_flush = 0;              // flushes done (see Mmu::flush_remote_tlbs)
+    std::uint64_t remote_tlb_flush_requests = 0;     // flushes requested
+    std::uint64_t mmu_shadow_zapped = 0;             // page tables freed by zaps
+    std::uint64_t mmu_pte_write = 0;                 // shadow-paging only: always 0
+    std::uint64_t mmu_pde_zapped = 0;                // shadow-paging only: always 0
+    std::uint64_t mmu_flooded = 0;                   // shadow-paging only: always 0
+    std::uint64_t mmu_recycled = 0;                  // no page-table quota: always 0
+    std::uint64_t mmu_cache_miss = 0;                // page tables allocated
+    std::uint64_t mmu_unsync = 0;                    // shadow-paging only: always 0
+    std::uint64_t pages_4k = 0;                      // present 4K leaf SPTEs
+    std::uint64_t pages_2m = 0;                      // present 2M leaf SPTEs
+    std::uint64_t pages_1g = 0;                      // present 1G leaf SPTEs
+    std::uint64_t nx_lpage_splits = 0;               // tracked NX huge-page splits (instant)
     std::uint64_t max_mmu_page_hash_collisions = 0;  // no shadow-page hash: always 0
-    std::uint64_t max_mmu_rmap_size = 0;           // no rmaps: always 0
-    std::uint64_t mmu_kicks_spared = 0;            // no vCPU kicks here: always 0
+    std::uint64_t max_mmu_rmap_size = 0;             // no rmaps: always 0
+    std::uint64_t mmu_kicks_spared = 0;              // no vCPU kicks here: always 0
 
     // The leaf counter of a leaf level (1 = 4K, 2 = 2M, 3 = 1G).
-    std::uint64_t& pages(int level) { return level == 1 ? pages_4k : level == 2 ? pages_2m : pages_1g; }
+    std::uint64_t& pages(int level) {
+        return level == 1 ? pages_4k : level == 2 ? pages_2m : pages_1g;
+    }
     std::uint64_t pages(int level) const {
         return level == 1 ? pages_4k : level == 2 ? pages_2m : pages_1g;
     }

@@ -20,10 +20,13 @@ class BasicTdpIter {
     using Pool = std::conditional_t<Const, const TablePool, TablePool>;
     using SpteRef = std::conditional_t<Const, const std::uint64_t, std::uint64_t>;
 
-public:
+  public:
     BasicTdpIter(Pool& pool, std::uint32_t root, std::uint64_t start_gfn, std::uint64_t end_gfn,
                  int min_level = 1)
-        : pool_(pool), min_level_(min_level), level_(kRootLevel), next_gfn_(start_gfn),
+        : pool_(pool),
+          min_level_(min_level),
+          level_(kRootLevel),
+          next_gfn_(start_gfn),
           end_gfn_(end_gfn < kGfnLimit ? end_gfn : kGfnLimit) {
         valid_ = start_gfn < end_gfn_;
         if (!valid_) return;
@@ -59,7 +62,7 @@ public:
         valid_ = false;
     }
 
-private:
+  private:
     void point_at(std::uint32_t table) {
         sptep_ = &pool_.table(table).spte[spte_index(gfn_, level_)];
         old_spte_ = *sptep_;

@@ -29,7 +29,8 @@ struct Vm {
 };
 
 void map_all(Mmu& mmu, std::uint64_t step, Access access = Access::Read) {
-    for (std::uint64_t off = 0; off < kGiB; off += step) benchmark::DoNotOptimize(mmu.fault(kGpa + off, access));
+    for (std::uint64_t off = 0; off < kGiB; off += step)
+        benchmark::DoNotOptimize(mmu.fault(kGpa + off, access));
 }
 
 // >= 10 M faults/s target: every fault maps a new 4K page of a 1 GiB slot.
@@ -104,8 +105,12 @@ void memory_case(benchmark::State& state, Level level, std::uint64_t step) {
     state.counters["MiB_per_GiB"] = own / (1 << 20);
     state.counters["heap_MiB_per_GiB"] = heap / (1 << 20);
 }
-void BM_MemoryPerGiB4K(benchmark::State& state) { memory_case(state, Level::k4K, 4096); }
-void BM_MemoryPerGiB2M(benchmark::State& state) { memory_case(state, Level::k2M, k2MiB); }
+void BM_MemoryPerGiB4K(benchmark::State& state) {
+    memory_case(state, Level::k4K, 4096);
+}
+void BM_MemoryPerGiB2M(benchmark::State& state) {
+    memory_case(state, Level::k2M, k2MiB);
+}
 BENCHMARK(BM_MemoryPerGiB4K)->Unit(benchmark::kMillisecond)->Iterations(3);
 BENCHMARK(BM_MemoryPerGiB2M)->Unit(benchmark::kMicrosecond)->Iterations(3);
 

@@ -144,7 +144,8 @@ TEST(Nx, PolicyChangeZapsEverything) {
     EXPECT_FALSE(vm.mmu.set_nx_huge_pages(true));
     EXPECT_EQ(vm.mmu.stats().pages_2m, 1u);
     EXPECT_TRUE(vm.mmu.set_nx_huge_pages(false));
-    EXPECT_EQ(vm.mmu.stats().pages_2m + vm.mmu.stats().pages_4k + vm.mmu.stats().nx_lpage_splits, 0u);
+    EXPECT_EQ(vm.mmu.stats().pages_2m + vm.mmu.stats().pages_4k + vm.mmu.stats().nx_lpage_splits,
+              0u);
     EXPECT_EQ(vm.mmu.page_table_count(), 1u);
     // Now inactive: exec maps huge.
     EXPECT_EQ(vm.mmu.fault(0x1000, Access::Exec).level, Level::k2M);

@@ -13,9 +13,12 @@ namespace {
 
 TEST(Kstrtobool, KernelSpellings) {
     // lib/kstrtox.c: first character decides; "o" needs the second.
-    for (const char* t : {"y", "Y", "yes", "1", "t", "true", "on", "ON", "On\n"}) EXPECT_TRUE(*kstrtobool(t)) << t;
-    for (const char* f : {"n", "N", "no", "0", "f", "false", "off", "OF"}) EXPECT_FALSE(*kstrtobool(f)) << f;
-    for (const char* bad : {"", "o", "ox", "2", " y", "x", "enable"}) EXPECT_EQ(kstrtobool(bad).error(), EINVAL) << bad;
+    for (const char* t : {"y", "Y", "yes", "1", "t", "true", "on", "ON", "On\n"})
+        EXPECT_TRUE(*kstrtobool(t)) << t;
+    for (const char* f : {"n", "N", "no", "0", "f", "false", "off", "OF"})
+        EXPECT_FALSE(*kstrtobool(f)) << f;
+    for (const char* bad : {"", "o", "ox", "2", " y", "x", "enable"})
+        EXPECT_EQ(kstrtobool(bad).error(), EINVAL) << bad;
 }
 
 TEST(Kstrtouint, BaseDetectionNewlineAndRange) {
@@ -49,10 +52,10 @@ TEST(NxParams, DefaultIsAutoFromCpuBug) {
 
 TEST(NxParams, OffForceAutoAndBooleans) {
     NxParams p(false);
-    EXPECT_TRUE(*p.set_nx_huge_pages("force", true));   // changed N -> Y
-    EXPECT_FALSE(*p.set_nx_huge_pages("Y", true));      // unchanged
+    EXPECT_TRUE(*p.set_nx_huge_pages("force", true));  // changed N -> Y
+    EXPECT_FALSE(*p.set_nx_huge_pages("Y", true));     // unchanged
     EXPECT_TRUE(*p.set_nx_huge_pages("off\n", true));
-    EXPECT_FALSE(*p.set_nx_huge_pages("auto", true));   // auto is off on this CPU
+    EXPECT_FALSE(*p.set_nx_huge_pages("auto", true));  // auto is off on this CPU
     EXPECT_TRUE(*p.set_nx_huge_pages("on", true));
     EXPECT_EQ(p.show_nx_huge_pages(), "Y\n");
     EXPECT_TRUE(*p.set_nx_huge_pages("0", true));
@@ -72,7 +75,8 @@ TEST(NxParams, NeverOnlyWithoutVmsThenEverythingIsEperm) {
     EXPECT_TRUE(*p.set_nx_huge_pages("never\n", false));  // Y -> N
     EXPECT_TRUE(p.hard_disabled());
     EXPECT_EQ(p.show_nx_huge_pages(), "never\n");
-    for (const char* v : {"never", "off", "force", "Y", "junk"}) EXPECT_EQ(p.set_nx_huge_pages(v, false).error(), EPERM);
+    for (const char* v : {"never", "off", "force", "Y", "junk"})
+        EXPECT_EQ(p.set_nx_huge_pages(v, false).error(), EPERM);
     EXPECT_EQ(p.set_recovery_ratio("5").error(), EPERM);
     EXPECT_EQ(p.set_recovery_period_ms("junk").error(), EPERM);  // EPERM before parsing
     EXPECT_EQ(p.recovery_period_ms(), std::nullopt);
@@ -84,13 +88,13 @@ TEST(NxParams, RecoveryParamsParseAndWake) {
     EXPECT_EQ(p.set_recovery_ratio("x").error(), EINVAL);
     EXPECT_EQ(p.set_recovery_ratio("-1").error(), EINVAL);
     EXPECT_EQ(p.set_recovery_ratio("4294967296").error(), ERANGE);
-    EXPECT_EQ(p.recovery_ratio(), 60u);                  // unchanged on error
-    EXPECT_FALSE(*p.set_recovery_ratio("30"));            // period grows: no wake
-    EXPECT_TRUE(*p.set_recovery_ratio("120"));            // period shrinks: wake
-    EXPECT_FALSE(*p.set_recovery_ratio("0"));             // disabled
+    EXPECT_EQ(p.recovery_ratio(), 60u);         // unchanged on error
+    EXPECT_FALSE(*p.set_recovery_ratio("30"));  // period grows: no wake
+    EXPECT_TRUE(*p.set_recovery_ratio("120"));  // period shrinks: wake
+    EXPECT_FALSE(*p.set_recovery_ratio("0"));   // disabled
     EXPECT_EQ(p.recovery_period_ms(), std::nullopt);
-    EXPECT_TRUE(*p.set_recovery_ratio("1"));              // enabled again: wake
-    EXPECT_TRUE(*p.set_recovery_period_ms("1000"));       // 3,600,000 -> 1000
+    EXPECT_TRUE(*p.set_recovery_ratio("1"));         // enabled again: wake
+    EXPECT_TRUE(*p.set_recovery_period_ms("1000"));  // 3,600,000 -> 1000
     EXPECT_EQ(p.show_recovery_period_ms(), "1000\n");
     EXPECT_EQ(p.recovery_period_ms(), 1000u);
 }

@@ -21,21 +21,27 @@ namespace {
 // Host levels by address: within each 1 GiB of hva one answer, consistent for every address of
 // a huge host page: 1G, 2M, or 2M/4K alternating per 2 MiB.
 class PatternHostLevel final : public HostMappingOracle {
-public:
+  public:
     Level host_level(std::uint64_t hva) override {
         switch ((hva >> 30) % 3) {
-            case 0: return Level::k1G;
-            case 1: return Level::k2M;
-            default: return ((hva >> 21) & 1) != 0 ? Level::k2M : Level::k4K;
+            case 0:
+                return Level::k1G;
+            case 1:
+                return Level::k2M;
+            default:
+                return ((hva >> 21) & 1) != 0 ? Level::k2M : Level::k4K;
         }
     }
 };
 
-constexpr std::uint64_t kGpaSpaceGfns = std::uint64_t{4} << 18;  // 4 GiB of GPA space: slots reuse ranges
+constexpr std::uint64_t kGpaSpaceGfns = std::uint64_t{4}
+                                        << 18;  // 4 GiB of GPA space: slots reuse ranges
 // Biased towards "on" so that the mitigation is active most of the time.
-constexpr std::array<const char*, 18> kNxValues{"off",  "force", "auto", "never", "Y", "n",    "on", "off\n", "1",
-                                                "0",    "junk",  "",     "true",  "2", "force", "Y",  "on",    "1"};
-constexpr std::array<const char*, 9> kUintValues{"0", "1", "2", "60", "0x10", "010", "-1", "x", "4294967296"};
+constexpr std::array<const char*, 18> kNxValues{"off",  "force", "auto",  "never", "Y",    "n",
+                                                "on",   "off\n", "1",     "0",     "junk", "",
+                                                "true", "2",     "force", "Y",     "on",   "1"};
+constexpr std::array<const char*, 9> kUintValues{"0",   "1",  "2", "60",        "0x10",
+                                                 "010", "-1", "x", "4294967296"};
 
 struct Vm {
     std::unique_ptr<Mmu> mmu;
@@ -43,7 +49,7 @@ struct Vm {
 };
 
 class Driver {
-public:
+  public:
     explicit Driver(std::uint64_t seed) : rng_(seed), params_(true) {
         for (auto& vm : vms_) new_vm(vm);
     }
@@ -56,7 +62,8 @@ public:
                 if (!a.ok()) fail("vm" + std::to_string(v) + " audit: " + a.error);
             }
             if (!result_.ok()) {
-                result_.error = "step " + std::to_string(i) + " (" + last_op_ + "): " + result_.error;
+                result_.error =
+                    "step " + std::to_string(i) + " (" + last_op_ + "): " + result_.error;
                 break;
             }
             result_.steps_done = i + 1;
@@ -64,8 +71,10 @@ public:
         return result_;
     }
 
-private:
-    std::uint64_t rand(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  private:
+    std::uint64_t rand(std::uint64_t n) {
+        return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_);
+    }
     void fail(const std::string& msg) {
         if (result_.error.empty()) result_.error = msg;
     }
@@ -87,9 +96,12 @@ private:
         std::uint64_t npages = (1 + rand(3)) * (rand(2) != 0 ? 512 : (std::uint64_t{1} << 18) / 4);
         if (rand(3) == 0) npages += rand(700);
         std::uint64_t hva_pfn = (std::uint64_t{1} << 28) + rand(64) * (std::uint64_t{1} << 18);
-        if (rand(3) == 0) hva_pfn += rand(1024);
-        else if (rand(2) == 0) hva_pfn += base & ((std::uint64_t{1} << 18) - 1);
-        else hva_pfn += base & 511;
+        if (rand(3) == 0)
+            hva_pfn += rand(1024);
+        else if (rand(2) == 0)
+            hva_pfn += base & ((std::uint64_t{1} << 18) - 1);
+        else
+            hva_pfn += base & 511;
         Memslot s{vm.next_slot_id++, base, npages, hva_pfn << 12, 0};
         if (rand(5) == 0) s.flags |= kMemReadonly;
         if (rand(6) == 0) s.flags |= kMemLogDirtyPages;
@@ -117,8 +129,10 @@ private:
             return;
         }
         if (access == Access::Write && slot->readonly()) {
-            if (r.outcome != FaultOutcome::ReadOnlyWrite) fail("write to read-only slot not reported");
-            if (mmu.lookup(gpa) && is_writable_pte(mmu.lookup(gpa)->spte)) fail("read-only slot mapped writable");
+            if (r.outcome != FaultOutcome::ReadOnlyWrite)
+                fail("write to read-only slot not reported");
+            if (mmu.lookup(gpa) && is_writable_pte(mmu.lookup(gpa)->spte))
+                fail("read-only slot mapped writable");
             return;
         }
         if (!r.mapped()) {
@@ -127,20 +141,25 @@ private:
         }
         ++result_.mapped;
         const auto leaf = mmu.lookup(gpa);
-        if (!leaf || leaf->spte != r.spte || leaf->level != r.level) fail("lookup disagrees with fault result");
+        if (!leaf || leaf->spte != r.spte || leaf->level != r.level)
+            fail("lookup disagrees with fault result");
         if (r.hva != slot->gpa_to_hva(gpa) || (leaf && leaf->hva != r.hva)) fail("hva mismatch");
         const int req = max_mapping_level(*slot, gpa >> 12, host_.host_level(r.hva));
         if (to_int(r.level) > req) fail("mapped above the allowed level");
-        if (access == Access::Write && !is_writable_pte(r.spte)) fail("write fault mapped without W");
+        if (access == Access::Write && !is_writable_pte(r.spte))
+            fail("write fault mapped without W");
         // Without the mitigation nothing lowers the level below what host and slot allow.
-        if (!nx_active && to_int(r.level) != req) fail("mapped below the allowed level without the mitigation");
+        if (!nx_active && to_int(r.level) != req)
+            fail("mapped below the allowed level without the mitigation");
         if (access == Access::Exec) {
             if (!is_executable_pte(r.spte)) fail("exec fault mapped without X");
-            if (nx_active && r.level != Level::k4K) fail("exec fault mapped huge under the mitigation");
+            if (nx_active && r.level != Level::k4K)
+                fail("exec fault mapped huge under the mitigation");
             if (nx_active && req >= 2) {
                 bool tracked = false;
                 for (const NxSplit& s : mmu.nx_splits()) {
-                    if (s.huge_level == Level::k2M && s.base_gfn == level_base_gfn(gpa >> 12, 2)) tracked = true;
+                    if (s.huge_level == Level::k2M && s.base_gfn == level_base_gfn(gpa >> 12, 2))
+                        tracked = true;
                 }
                 if (!tracked) fail("exec fault under the mitigation left no tracked 2M split");
                 ++result_.nx_splits_seen;
@@ -158,11 +177,14 @@ private:
         } else if (op < 760) {
             last_op_ = "zap range";
             const std::uint64_t start = rand(kGpaSpaceGfns);
-            mmu.zap_gfn_range(start, start + 1 + rand(std::uint64_t{1} << (rand(2) != 0 ? 10 : 19)));
+            mmu.zap_gfn_range(start,
+                              start + 1 + rand(std::uint64_t{1} << (rand(2) != 0 ? 10 : 19)));
         } else if (op < 770) {
             last_op_ = "zap all";
             mmu.zap_all();
-            if (mmu.stats().pages_4k + mmu.stats().pages_2m + mmu.stats().pages_1g + mmu.stats().nx_lpage_splits != 0)
+            if (mmu.stats().pages_4k + mmu.stats().pages_2m + mmu.stats().pages_1g +
+                    mmu.stats().nx_lpage_splits !=
+                0)
                 fail("zap_all left leaves or splits");
         } else if (op < 830) {
             slot_op(vm);
@@ -171,15 +193,19 @@ private:
             auto changed = params_.set_nx_huge_pages(kNxValues[rand(kNxValues.size())], true);
             if (changed && *changed) {
                 for (auto& v : vms_) {
-                    if (!v.mmu->set_nx_huge_pages(params_.nx_huge_pages())) fail("policy change not applied");
-                    if (v.mmu->stats().pages_4k + v.mmu->stats().pages_2m + v.mmu->stats().pages_1g != 0)
+                    if (!v.mmu->set_nx_huge_pages(params_.nx_huge_pages()))
+                        fail("policy change not applied");
+                    if (v.mmu->stats().pages_4k + v.mmu->stats().pages_2m +
+                            v.mmu->stats().pages_1g !=
+                        0)
                         fail("policy change did not zap");
                 }
             }
         } else if (op < 850) {
             last_op_ = "recovery params";
-            (void)(rand(2) != 0 ? params_.set_recovery_ratio(kUintValues[rand(kUintValues.size())])
-                                : params_.set_recovery_period_ms(kUintValues[rand(kUintValues.size())]));
+            (void)(rand(2) != 0
+                       ? params_.set_recovery_ratio(kUintValues[rand(kUintValues.size())])
+                       : params_.set_recovery_period_ms(kUintValues[rand(kUintValues.size())]));
         } else if (op < 865) {
             last_op_ = "capability";
             capability_op();
@@ -212,13 +238,15 @@ private:
             if (mmu.move_memslot(s.id, nb)) check_range_empty(mmu, s.base_gfn, s.end_gfn());
         } else {
             last_op_ = "toggle dirty logging";
-            if (!mmu.set_memslot_flags(s.id, s.flags ^ kMemLogDirtyPages)) fail("flags change failed");
+            if (!mmu.set_memslot_flags(s.id, s.flags ^ kMemLogDirtyPages))
+                fail("flags change failed");
         }
     }
 
     void check_range_empty(const Mmu& mmu, std::uint64_t start, std::uint64_t end) {
         mmu.for_each_leaf([&](std::uint64_t gfn, Level level, std::uint64_t) {
-            if (gfn < end && start < gfn + pages_per_spte(level)) fail("leaf left in a deleted/moved slot's range");
+            if (gfn < end && start < gfn + pages_per_spte(level))
+                fail("leaf left in a deleted/moved slot's range");
         });
     }
 
@@ -227,26 +255,34 @@ private:
         const std::size_t v = rand(vms_.size());
         Mmu& other = *vms_[1 - v].mmu;
         std::vector<std::pair<std::uint64_t, std::uint64_t>> before;
-        other.for_each_leaf([&](std::uint64_t gfn, Level, std::uint64_t spte) { before.emplace_back(gfn, spte); });
+        other.for_each_leaf(
+            [&](std::uint64_t gfn, Level, std::uint64_t spte) { before.emplace_back(gfn, spte); });
         const MmuStats other_stats = other.stats();
         vms_[v].mmu->disable_nx_huge_pages();
         if (vms_[v].mmu->nx_mitigation_active()) fail("capability left the mitigation active");
         std::vector<std::pair<std::uint64_t, std::uint64_t>> after;
-        other.for_each_leaf([&](std::uint64_t gfn, Level, std::uint64_t spte) { after.emplace_back(gfn, spte); });
+        other.for_each_leaf(
+            [&](std::uint64_t gfn, Level, std::uint64_t spte) { after.emplace_back(gfn, spte); });
         if (before != after || other.stats().pages_4k != other_stats.pages_4k ||
-            other.stats().pages_2m != other_stats.pages_2m || other.stats().nx_lpage_splits != other_stats.nx_lpage_splits)
+            other.stats().pages_2m != other_stats.pages_2m ||
+            other.stats().nx_lpage_splits != other_stats.nx_lpage_splits)
             fail("capability on one VM changed another VM");
     }
 
     void recovery_op(Mmu& mmu) {
-        const unsigned ratio = rand(4) == 0 ? params_.recovery_ratio() : static_cast<unsigned>(rand(5));
+        const unsigned ratio =
+            rand(4) == 0 ? params_.recovery_ratio() : static_cast<unsigned>(rand(5));
         const std::uint64_t before = mmu.stats().nx_lpage_splits;
         const std::size_t n = mmu.recover_nx_splits(ratio);
         result_.recovered += n;
         std::uint64_t expect = 0;
-        if (mmu.nx_mitigation_active() && ratio != 0) expect = std::min<std::uint64_t>(before, (before + ratio - 1) / ratio);
-        if (n != expect) fail("recovery handled " + std::to_string(n) + " splits, expected " + std::to_string(expect));
-        if (mmu.stats().nx_lpage_splits > before - n) fail("recovery did not reduce nx_lpage_splits");
+        if (mmu.nx_mitigation_active() && ratio != 0)
+            expect = std::min<std::uint64_t>(before, (before + ratio - 1) / ratio);
+        if (n != expect)
+            fail("recovery handled " + std::to_string(n) + " splits, expected " +
+                 std::to_string(expect));
+        if (mmu.stats().nx_lpage_splits > before - n)
+            fail("recovery did not reduce nx_lpage_splits");
     }
 
     std::mt19937_64 rng_;

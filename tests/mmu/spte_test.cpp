@@ -19,7 +19,7 @@ TEST(Spte, LeafCarriesPermissionsAndPfn) {
     EXPECT_TRUE(is_last_spte(s, 1));
     EXPECT_TRUE(is_accessed_spte(s));
     EXPECT_EQ(spte_to_pfn(s), 0x12345u);
-    EXPECT_EQ(s & 0x7, 0x7u);           // EPT R|W|X in bits 0..2
+    EXPECT_EQ(s & 0x7, 0x7u);  // EPT R|W|X in bits 0..2
     EXPECT_EQ((s >> 12) & 0xfffff, 0x12345u);
 }
 

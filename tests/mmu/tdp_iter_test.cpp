@@ -31,14 +31,16 @@ TEST(TdpIter, VisitsPresentPathsInPreOrder) {
     for (ConstTdpIter it(t.pool, t.root, 0, 1024); it.valid(); it.next()) {
         if (is_shadow_present_pte(it.old_spte())) present.emplace_back(it.level(), it.gfn());
     }
-    const std::vector<std::pair<int, std::uint64_t>> expect{{4, 0}, {3, 0}, {2, 0}, {2, 512}, {1, 515}};
+    const std::vector<std::pair<int, std::uint64_t>> expect{
+        {4, 0}, {3, 0}, {2, 0}, {2, 512}, {1, 515}};
     EXPECT_EQ(present, expect);
 }
 
 TEST(TdpIter, SingleGfnWalkStopsAtLeaf) {
     SmallTree t;
     std::vector<int> levels;
-    for (ConstTdpIter it(t.pool, t.root, 515, 516); it.valid(); it.next()) levels.push_back(it.level());
+    for (ConstTdpIter it(t.pool, t.root, 515, 516); it.valid(); it.next())
+        levels.push_back(it.level());
     EXPECT_EQ(levels, (std::vector<int>{4, 3, 2, 1}));
     levels.clear();
     for (ConstTdpIter it(t.pool, t.root, 7, 8); it.valid(); it.next()) levels.push_back(it.level());
@@ -48,7 +50,8 @@ TEST(TdpIter, SingleGfnWalkStopsAtLeaf) {
 TEST(TdpIter, MinLevelLimitsDescent) {
     SmallTree t;
     int deepest = 9;
-    for (ConstTdpIter it(t.pool, t.root, 0, 1024, 3); it.valid(); it.next()) deepest = std::min(deepest, it.level());
+    for (ConstTdpIter it(t.pool, t.root, 0, 1024, 3); it.valid(); it.next())
+        deepest = std::min(deepest, it.level());
     EXPECT_EQ(deepest, 3);
 }
 
