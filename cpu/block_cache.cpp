@@ -14,7 +14,10 @@ void BlockCache::new_run(uint64_t epoch) {
     flush_jump_cache();
 }
 
-void BlockCache::flush_jump_cache() { std::fill(jump_.begin(), jump_.end(), JumpEntry{}); }
+void BlockCache::flush_jump_cache() {
+    std::fill(jump_.begin(), jump_.end(), JumpEntry{});
+    ++gen_;
+}
 
 void BlockCache::clear() {
     flush_jump_cache();

@@ -126,13 +126,14 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
         return leave();
     }
 
+    static const std::atomic<bool> never{false};
+    const std::atomic<bool>& kick = ctl.kick != nullptr ? *ctl.kick : never;
+    const uint64_t limit = ctl.max_instructions != 0 ? ctl.max_instructions : ~0ULL;
     uint64_t retired = 0;
     for (;;) {
-        if (ctl.kick != nullptr && ctl.kick->load(std::memory_order_relaxed)) {
-            res.reason = ExitReason::Intr;
-            break;
-        }
-        if (ctl.max_instructions != 0 && retired >= ctl.max_instructions) {
+        // Slow path: between fast-path stretches (run start, after a block that set c.stop, after a
+        // fault): exits, interrupt injection, garbage from invalidated blocks.
+        if (kick.load(std::memory_order_relaxed) || retired >= limit) {
             res.reason = ExitReason::Intr;
             break;
         }
@@ -151,25 +152,29 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
                 }
                 im.blocks.collect_garbage();
                 Block* b = im.blocks.lookup(c);
-                const Insn* p = b->insns.data();
-                const size_t n = b->insns.size();
-                c.stop = false;
-                while (k < n) {
-                    const Insn& i = p[k++];
-                    c.next_rip = st.rip + i.len;
-                    i.fn(c, i);
-                    st.rip = c.next_rip;
-                    if (c.stop) [[unlikely]] break;
-                }
-                retired += k;
-                k = 0;
-                if (shadow) st.irq_shadow = false;
-                if (c.stop) {
-                    c.mmio_reads_done.clear();
-                    if (!c.mmio_writes.empty()) {
-                        res.instructions = retired;
-                        return mmio_write_exit();
+                // Fast path: run chained blocks until one sets c.stop, or a kick / the limit.
+                for (;;) {
+                    const Insn* p = b->insns.data();
+                    const size_t n = b->insns.size();
+                    c.stop = false;
+                    k = 0;
+                    while (k < n) {
+                        const Insn& i = p[k++];
+                        c.next_rip = st.rip + i.len;
+                        i.fn(c, i);
+                        st.rip = c.next_rip;
+                        if (c.stop) [[unlikely]] break;
                     }
+                    retired += k;
+                    k = 0;
+                    if (c.stop || shadow) break;
+                    if (kick.load(std::memory_order_relaxed) || retired >= limit) [[unlikely]] break;
+                    b = im.blocks.next(c, b);
+                }
+                if (shadow) st.irq_shadow = false;
+                if (c.stop && !c.mmio_writes.empty()) {
+                    res.instructions = retired;
+                    return mmio_write_exit();
                 }
             } catch (const GuestFault& f) {
                 if (k > 0) retired += k - 1;

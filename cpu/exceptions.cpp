@@ -102,13 +102,18 @@ void deliver_event(Core& c, uint8_t vector, bool has_error, uint32_t error, bool
         s.halted = false;
         s.irq_shadow = false;
         c.cpl3 = new_cpl == 3 ? 1 : 0;
+        if (c.cpl3 != saved_cpl3) c.eng->blocks.invalidate_chains();
     } catch (...) {
         c.cpl3 = saved_cpl3;
         throw;
     }
 }
 
-void load_cs_ss_for_cpl(Core& c) { c.cpl3 = cpl(*c.st) == 3 ? 1 : 0; }
+void load_cs_ss_for_cpl(Core& c) {
+    const uint64_t v = cpl(*c.st) == 3 ? 1 : 0;
+    if (v != c.cpl3) c.eng->blocks.invalidate_chains();
+    c.cpl3 = v;
+}
 
 void do_iret(Core& c) {
     CpuState& s = *c.st;

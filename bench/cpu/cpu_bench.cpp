@@ -2,6 +2,8 @@
 // memory-heavy loop, each next to the same loop run natively on the host in the same process.
 #include <sys/mman.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +12,17 @@
 #include "tests/cpu/guest.hpp"
 
 namespace {
+
+// Thread CPU time: the machine may be shared, wall time would count other processes' slices.
+struct CpuClock {
+    using duration = std::chrono::nanoseconds;
+    using time_point = std::chrono::time_point<CpuClock>;
+    static time_point now() {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return time_point(duration(static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec));
+    }
+};
 
 using kvmemu::cpu::test::Guest;
 using namespace kvmemu::cpu;
@@ -42,7 +55,7 @@ const char* const kMemLoop =
 constexpr int kMemPerIter = 10;
 
 double native_int(uint64_t iters) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = CpuClock::now();
     uint64_t a = 0, b = 0, c = iters, d = 0;
     asm volatile(
         "1:\n\t"
@@ -55,11 +68,11 @@ double native_int(uint64_t iters) {
         "dec %%rcx\n\t"
         "jnz 1b\n\t"
         : "+a"(a), "+b"(b), "+c"(c), "+d"(d)::"cc");
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return std::chrono::duration<double>(CpuClock::now() - t0).count();
 }
 
 double native_mem(uint64_t iters, uint64_t* src, uint64_t* dst) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = CpuClock::now();
     uint64_t a = 0, c = iters;
     asm volatile(
         "1:\n\t"
@@ -76,7 +89,7 @@ double native_mem(uint64_t iters, uint64_t* src, uint64_t* dst) {
         : "+a"(a), "+c"(c)
         : "S"(src), "D"(dst)
         : "rdx", "r8", "r9", "cc", "memory");
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return std::chrono::duration<double>(CpuClock::now() - t0).count();
 }
 
 double guest_run(const char* body, uint64_t iters, uint64_t& retired) {
@@ -85,10 +98,10 @@ double guest_run(const char* body, uint64_t iters, uint64_t& retired) {
     g.st.gpr[RCX] = iters;
     g.st.gpr[RSI] = 0x100000;  // 1 MiB: 8 pages of source
     g.st.gpr[RDI] = 0x110000;
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = CpuClock::now();
     RunControl ctl;
     const RunResult r = g.engine.run(g.st, g.bus, ctl);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(CpuClock::now() - t0).count();
     retired = r.instructions;
     if (r.reason != ExitReason::Hlt) std::fprintf(stderr, "unexpected exit %d\n", static_cast<int>(r.reason));
     return s;

@@ -18,6 +18,10 @@ struct Block {
     bool cacheable = true;   // false for a lone page-crossing instruction
     std::vector<uint8_t> bytes;  // copy of the code, to detect changes made between runs
     std::vector<Insn> insns;
+    // Direct successors (block chaining), valid while chain_gen equals BlockCache::generation().
+    uint64_t chain_gen = 0;
+    uint64_t chain_rip[2] = {~0ULL, ~0ULL};
+    Block* chain[2] = {nullptr, nullptr};
 };
 
 class BlockCache {
@@ -34,6 +38,25 @@ public:
     }
     void new_run(uint64_t epoch);   // empties the jump cache (translations may have changed)
     void flush_jump_cache();
+    // The successor of `from` at the current RIP: chained if known, else lookup() and chain it.
+    Block* next(Core& c, Block* from) {
+        const uint64_t rip = c.st->rip;
+        if (from->chain_gen == gen_) {
+            if (from->chain_rip[0] == rip) return from->chain[0];
+            if (from->chain_rip[1] == rip) return from->chain[1];
+        } else {
+            from->chain_gen = gen_;
+            from->chain_rip[0] = from->chain_rip[1] = ~0ULL;
+        }
+        Block* b = lookup(c);
+        if (b->cacheable) {
+            const unsigned slot = from->chain_rip[0] == ~0ULL ? 0 : 1;
+            from->chain_rip[slot] = rip;
+            from->chain[slot] = b;
+        }
+        return b;
+    }
+    void invalidate_chains() { ++gen_; }
     void clear();                   // drops everything
     void collect_garbage() { graveyard_.clear(); }
 
@@ -52,6 +75,7 @@ private:
     std::vector<std::unique_ptr<Block>> graveyard_;  // dropped while possibly executing
     std::unique_ptr<Block> crossing_;               // uncached page-crossing instruction
     uint64_t epoch_ = 0;
+    uint64_t gen_ = 1;
 };
 
 // Decodes one instruction at rip from `bytes` (up to `avail` bytes) into `out`; returns false

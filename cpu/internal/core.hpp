@@ -98,7 +98,7 @@ struct Core {
 
 // ---- registers ----
 template <class T>
-inline T getr(const Core& c, uint8_t r) {
+[[gnu::always_inline]] inline T getr(const Core& c, uint8_t r) {
     if constexpr (sizeof(T) == 1) {
         if (r >= 16) return static_cast<T>(c.st->gpr[r - 16] >> 8);
     }
@@ -106,7 +106,7 @@ inline T getr(const Core& c, uint8_t r) {
 }
 
 template <class T>
-inline void setr(Core& c, uint8_t r, T v) {
+[[gnu::always_inline]] inline void setr(Core& c, uint8_t r, T v) {
     if constexpr (sizeof(T) == 1) {
         if (r >= 16) {
             uint64_t& g = c.st->gpr[r - 16];
@@ -125,7 +125,7 @@ inline void setr(Core& c, uint8_t r, T v) {
     }
 }
 
-inline void set_flags(Core& c, uint64_t mask, uint64_t value) {
+[[gnu::always_inline]] inline void set_flags(Core& c, uint64_t mask, uint64_t value) {
     c.st->rflags = (c.st->rflags & ~mask) | (value & mask);
 }
 
@@ -142,10 +142,10 @@ void tlb_flush(Core& c);
 void tlb_flush_page(Core& c, uint64_t va);
 void tlb_drop_writes_to(Core& c, uint64_t gpa_page);
 
-inline uint64_t tag_of(const Core& c, uint64_t va) { return (va & ~0xfffULL) | c.cpl3; }
+[[gnu::always_inline]] inline uint64_t tag_of(const Core& c, uint64_t va) { return (va & ~0xfffULL) | c.cpl3; }
 
 template <class T>
-inline T rd(Core& c, uint64_t va) {
+[[gnu::always_inline]] inline T rd(Core& c, uint64_t va) {
     const TlbEntry& e = c.tlb[(va >> 12) & (kTlbSize - 1)];
     const uint64_t off = va & 0xfff;
     T v;
@@ -158,7 +158,7 @@ inline T rd(Core& c, uint64_t va) {
 }
 
 template <class T>
-inline void wr(Core& c, uint64_t va, T v) {
+[[gnu::always_inline]] inline void wr(Core& c, uint64_t va, T v) {
     const TlbEntry& e = c.tlb[(va >> 12) & (kTlbSize - 1)];
     const uint64_t off = va & 0xfff;
     if (e.tag_w == tag_of(c, va) && off <= 0x1000 - sizeof(T)) [[likely]] {
@@ -168,12 +168,12 @@ inline void wr(Core& c, uint64_t va, T v) {
     }
 }
 
-inline uint64_t seg_base(const Core& c, uint8_t seg) {
+[[gnu::always_inline]] inline uint64_t seg_base(const Core& c, uint8_t seg) {
     return seg == FS ? c.st->seg[FS].base : c.st->seg[GS].base;
 }
 
 // Effective (linear) address of the memory operand.
-inline uint64_t ea(const Core& c, const Insn& i) {
+[[gnu::always_inline]] inline uint64_t ea(const Core& c, const Insn& i) {
     uint64_t a = static_cast<uint64_t>(i.disp);
     if (i.base != kNoReg) a += i.base == kRipReg ? c.st->rip + i.len : c.st->gpr[i.base];
     if (i.index != kNoReg) a += c.st->gpr[i.index] << i.scale;
@@ -184,18 +184,18 @@ inline uint64_t ea(const Core& c, const Insn& i) {
 
 // Operand read/write by form; register operand N is r0 (N=0) or r1 (N=1).
 template <class T, Form F, int N>
-inline T get_op(Core& c, const Insn& i, uint64_t addr) {
+[[gnu::always_inline]] inline T get_op(Core& c, const Insn& i, uint64_t addr) {
     if constexpr (F == Form::R) return getr<T>(c, N == 0 ? i.r0 : i.r1);
     else if constexpr (F == Form::M) return rd<T>(c, addr);
     else return static_cast<T>(i.imm);
 }
 
-inline void push64(Core& c, uint64_t v) {
+[[gnu::always_inline]] inline void push64(Core& c, uint64_t v) {
     const uint64_t sp = c.st->gpr[RSP] - 8;
     wr<uint64_t>(c, sp, v);
     c.st->gpr[RSP] = sp;
 }
-inline uint64_t pop64(Core& c) {
+[[gnu::always_inline]] inline uint64_t pop64(Core& c) {
     const uint64_t v = rd<uint64_t>(c, c.st->gpr[RSP]);
     c.st->gpr[RSP] += 8;
     return v;
