@@ -65,7 +65,8 @@ bool DetectingHostLevel::refresh_vmas() {
     ++stats_.vma_reads;
     auto list = VmaList::read(proc_dir_.get());
     if (!list) {
-        if (process_->exited()) dead_ = true;
+        // Gone, or unreadable: 4K from now on (until invalidate() if the process lives).
+        dead_ = true;
         error("cannot read the client's smaps", list.error());
         return false;
     }
@@ -79,10 +80,16 @@ mmu::Level DetectingHostLevel::host_level(std::uint64_t hva) {
     if (dead_) return mmu::Level::k4K;
     const Vma* vma = vmas_loaded_ ? vmas_.find(hva) : nullptr;
     if (vma == nullptr) {
+        // A region already found unmapped since the last invalidate*(): no second smaps read.
+        if (auto it = regions_.find(hva / k2M); it != regions_.end()) {
+            ++stats_.region_hits;
+            return it->second;
+        }
         if (!refresh_vmas()) return mmu::Level::k4K;
         vma = vmas_.find(hva);
         if (vma == nullptr) {
             ++stats_.unmapped;
+            regions_.emplace(hva / k2M, mmu::Level::k4K);
             return mmu::Level::k4K;
         }
     }
@@ -123,6 +130,7 @@ mmu::Level DetectingHostLevel::probe_region(const Vma& vma, std::uint64_t hva) {
 }
 
 void DetectingHostLevel::invalidate() {
+    if (dead_ && process_ && proc_dir_ && !process_->exited()) dead_ = false;
     regions_.clear();
     vmas_ = VmaList();
     vmas_loaded_ = false;

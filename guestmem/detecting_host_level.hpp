@@ -41,7 +41,7 @@ struct HostLevelStats {
 };
 
 // Answers, per address:
-//   - no area in the client at hva (after re-reading smaps once): 4K;
+//   - no area in the client at hva (after re-reading smaps once): 4K, cached for the region;
 //   - hugetlb area (smaps KernelPageSize): its page size, 1G or 2M, whether or not the page is
 //     populated yet (KVM's GUP would fault the huge page in);
 //   - other areas: 2M when the aligned 2 MiB region around hva lies inside the area and
@@ -50,7 +50,9 @@ struct HostLevelStats {
 //     the page is present and that is not so; 4K, uncached, when the page is not present. KVM
 //     maps what the host has at fault time after faulting the page in: a caller that wants the
 //     same answer touches the page first (e.g. loads it through PageCache, which faults it in).
-// Errors never escape: the answer is 4K, stats().errors counts, the log hears of it once.
+// Errors never escape: the answer is 4K, stats().errors counts, the log hears of it once. A
+// client that has exited, or whose smaps cannot be read, gets 4K for every address from then on
+// (invalidate() retries a live one).
 // Cache: the area list (re-read when an address is not in it, and after invalidate*()) and one
 // answer per 2 MiB region for non-hugetlb areas. Call invalidate_range() when a memslot is
 // added, moved or deleted, and invalidate() when SPTEs are zapped for host reasons.

@@ -29,6 +29,7 @@ struct IoResult {
 // A batch that ends with the client exited is reported as ESRCH whatever it moved: read data is
 // then meaningless. Writes check the pidfd before and after; the remaining window (the client
 // exits, is reaped and its pid reused between the check and the syscall) needs a full pid wrap.
+// Thread-safe: the methods are const and keep no state besides the pidfd.
 class ProcessMemory {
 public:
     explicit ProcessMemory(ClientProcess process) : process_(std::move(process)) {}

@@ -67,14 +67,18 @@ TEST(DetectingHostLevel, UnmappedAndUntouchedAre4KAndNotCached) {
     auto d = detector(child, log);
     EXPECT_EQ(d.host_level(0x1000), Level::k4K);
     EXPECT_EQ(d.stats().unmapped, 1u);
+    EXPECT_EQ(d.host_level(0x2000), Level::k4K);  // same region: no second smaps read
+    EXPECT_EQ(d.stats().vma_reads, 1u);
+    EXPECT_EQ(d.stats().unmapped, 1u);
+    EXPECT_EQ(d.cached_regions(), 1u);  // the unmapped region
     const std::uint64_t region = (a + k2M - 1) & ~(k2M - 1);  // a whole region inside the area
     EXPECT_EQ(d.host_level(region + 5 * k4K), Level::k4K);
     EXPECT_EQ(d.stats().not_present, 1u);
-    EXPECT_EQ(d.cached_regions(), 0u);
+    EXPECT_EQ(d.cached_regions(), 1u);  // not-present answers are not kept
     child.poke(region + 5 * k4K, 1);  // now present (small: MADV_NOHUGEPAGE)
     EXPECT_EQ(d.host_level(region + 5 * k4K), Level::k4K);
     EXPECT_EQ(d.stats().not_present, 1u);
-    EXPECT_EQ(d.cached_regions(), 1u);
+    EXPECT_EQ(d.cached_regions(), 2u);
     EXPECT_EQ(d.stats().errors, 0u);
 }
 
