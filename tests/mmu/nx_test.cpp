@@ -166,5 +166,32 @@ TEST(Nx, ReadAfterCapabilityCollapsesSplitTable) {
     EXPECT_TRUE(vm.mmu.audit().ok()) << vm.mmu.audit().error;
 }
 
+TEST(Nx, ReadInSplitGigRegionStaysAt2M) {
+    // disallowed_hugepage_adjust(): the PD that replaced the 1G leaf is nx_huge_page_disallowed,
+    // so a read elsewhere in the 1G region maps 2M at most, never 1G again until recovery.
+    TestVm vm(Level::k1G, true);
+    ASSERT_TRUE(vm.mmu.create_memslot(make_slot(0, 0, k1GiB, kHvaBase)));
+    vm.mmu.fault(0x1000, Access::Exec);
+    vm.mmu.zap_gfn_range(512 * 7, 512 * 8);  // drop the 2M leaf at 14 MiB
+    EXPECT_EQ(vm.mmu.fault(7 * k2MiB, Access::Read).level, Level::k2M);
+    EXPECT_EQ(vm.mmu.stats().pages_1g, 0u);
+    // Recovery zaps the oldest split first (the PD, with the PT below): 1G again next time.
+    EXPECT_EQ(vm.mmu.recover_nx_splits(2), 1u);
+    EXPECT_EQ(vm.mmu.stats().nx_lpage_splits, 0u);
+    EXPECT_EQ(vm.mmu.fault(7 * k2MiB, Access::Read).level, Level::k1G);
+    EXPECT_TRUE(vm.mmu.audit().ok()) << vm.mmu.audit().error;
+}
+
+TEST(Nx, ExecOnReadonlySlotStillSplits) {
+    TestVm vm(Level::k2M, true);
+    ASSERT_TRUE(vm.mmu.create_memslot(make_slot(0, 0, k2MiB, kHvaBase, kMemReadonly)));
+    EXPECT_FALSE(is_executable_pte(vm.mmu.fault(0, Access::Read).spte));
+    const FaultResult x = vm.mmu.fault(0x2000, Access::Exec);
+    EXPECT_EQ(x.level, Level::k4K);
+    EXPECT_TRUE(is_executable_pte(x.spte));
+    EXPECT_FALSE(is_writable_pte(x.spte));
+    EXPECT_EQ(vm.mmu.stats().nx_lpage_splits, 1u);
+}
+
 }  // namespace
 }  // namespace kvmemu::mmu::testing

@@ -143,5 +143,31 @@ TEST(Split, DoesNotFlush) {
     EXPECT_EQ(vm.mmu.stats().remote_tlb_flush, 0u);
 }
 
+TEST(Zap, PartialZapKeepsSplitTracked) {
+    // Zapping leaves inside a split region leaves its table (and KVM's tracking) in place.
+    TestVm vm(Level::k2M, true);
+    ASSERT_TRUE(vm.mmu.create_memslot(make_slot(0, 0, k2MiB, kHvaBase)));
+    vm.mmu.fault(0, Access::Read);
+    vm.mmu.fault(0, Access::Exec);
+    vm.mmu.zap_gfn_range(0, 100);
+    EXPECT_EQ(vm.mmu.stats().pages_4k, 412u);
+    EXPECT_EQ(vm.mmu.stats().nx_lpage_splits, 1u);
+    EXPECT_EQ(vm.mmu.fault(0x1000, Access::Read).level, Level::k4K);
+    vm.mmu.zap_gfn_range(0, 512);  // the whole region: the table goes, and its tracking
+    EXPECT_EQ(vm.mmu.stats().nx_lpage_splits, 0u);
+    EXPECT_TRUE(vm.mmu.audit().ok()) << vm.mmu.audit().error;
+}
+
+TEST(Zap, ReadonlyFlagChangeZapsSlot) {
+    // KVM refuses to toggle KVM_MEM_READONLY (the caller returns EINVAL); applied anyway, the
+    // slot is zapped so no writable SPTE survives.
+    TestVm vm(Level::k2M);
+    ASSERT_TRUE(vm.mmu.create_memslot(make_slot(0, 0, k2MiB, kHvaBase)));
+    vm.mmu.fault(0, Access::Write);
+    ASSERT_TRUE(vm.mmu.set_memslot_flags(0, kMemReadonly));
+    EXPECT_FALSE(vm.mmu.lookup(0));
+    EXPECT_FALSE(is_writable_pte(vm.mmu.fault(0, Access::Read).spte));
+}
+
 }  // namespace
 }  // namespace kvmemu::mmu::testing
