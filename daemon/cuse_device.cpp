@@ -155,7 +155,8 @@ void CuseDevice::stop() {
         pthread_kill(loop_.native_handle(), SIGUSR1);
         loop_.join();
     }
-    cuse_lowlevel_teardown(session_);
+    // (cuse_lowlevel_teardown() would also remove libfuse's signal handlers, long gone.)
+    fuse_session_destroy(session_);
     session_ = nullptr;
     files_.clear();
 }
@@ -239,8 +240,10 @@ void CuseDevice::on_ioctl(Request& r) {
         IoPlan next = io.retry_plan();
         for (const auto& reg : initial_plan(r.cmd, r.arg).in)
             if (std::find(next.in.begin(), next.in.end(), reg) == next.in.end()) next.in.push_back(reg);
-        for (const auto& reg : initial_plan(r.cmd, r.arg).out)
+        for (const auto& reg : initial_plan(r.cmd, r.arg).out) {
             if (std::find(next.out.begin(), next.out.end(), reg) == next.out.end()) next.out.push_back(reg);
+            if (std::find(next.in.begin(), next.in.end(), reg) == next.in.end()) next.in.push_back(reg);
+        }
         if (pending_plans_.size() >= kMaxPendingPlans) pending_plans_.clear();
         const auto in = to_iovecs(next.in);
         const auto out = to_iovecs(next.out);

@@ -50,7 +50,18 @@ std::size_t total(const std::vector<IoRegion>& regions) {
 }  // namespace
 
 CuseUserIo::CuseUserIo(IoPlan plan, std::span<const std::byte> in)
-    : plan_(std::move(plan)), in_(in), out_(total(plan_.out)), next_(plan_) {}
+    : plan_(std::move(plan)), in_(in), out_(total(plan_.out)), next_(plan_) {
+    // The kernel copies every out region back whole: start each from the caller's own bytes
+    // (they are in regions too, see write()) so that bytes a handler leaves alone stay as they
+    // were, e.g. nent of KVM_GET_SUPPORTED_CPUID on E2BIG.
+    std::size_t base = 0;
+    for (const auto& r : plan_.out) {
+        std::size_t off = 0;
+        if (locate(plan_.in, r.addr, r.len, off) && off + r.len <= in_.size())
+            std::memcpy(out_.data() + base, in_.data() + off, r.len);
+        base += r.len;
+    }
+}
 
 int CuseUserIo::read(std::uint64_t addr, std::span<std::byte> dst) {
     if (dst.empty()) return 0;
@@ -79,6 +90,7 @@ int CuseUserIo::write(std::uint64_t addr, std::span<const std::byte> src) {
         return 0;
     }
     add_region(next_.out, addr, src.size());
+    add_region(next_.in, addr, src.size());  // to preserve what the handler does not write
     needs_retry_ = true;
     return kRetryWithBuffers;
 }

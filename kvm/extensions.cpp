@@ -27,6 +27,7 @@ long check_extension(std::uint64_t cap, Scope /*scope*/, const Config& config) {
     if (is_disable_nx_cap(cap, config)) return 1;
     switch (cap) {
         case u::CAP_USER_MEMORY:
+        case u::CAP_SET_TSS_ADDR:
         case u::CAP_DESTROY_MEMORY_REGION_WORKS:
         case u::CAP_JOIN_MEMORY_REGIONS_WORKS:
         case u::CAP_EXT_CPUID:

@@ -64,10 +64,14 @@ long System::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t ar
         case u::GET_VCPU_MMAP_SIZE:
             if (arg != 0) return -EINVAL;
             return static_cast<long>(u::VCPU_MMAP_SIZE);
-        case u::GET_SUPPORTED_CPUID: return get_supported_cpuid(arg, io);
+        case u::GET_SUPPORTED_CPUID:
+        // Everything the software vCPU does is emulated: both lists are the same.
+        case u::GET_EMULATED_CPUID: return get_supported_cpuid(arg, io);
         case u::GET_MSR_INDEX_LIST: return get_msr_index_list(arg, io);
         case u::CREATE_VM:
-            // Only the supervisor can hand out the VM fd (fds.md); over plain CUSE this fails.
+            // Only the supervisor can hand out the VM fd (fds.md); over plain CUSE this fails
+            // (after the type check the kernel makes first).
+            if (arg != 0) return -EINVAL;
             return -EOPNOTSUPP;
         default: return -EINVAL;  // kvm_arch_dev_ioctl(): unknown requests are EINVAL
     }

@@ -101,6 +101,13 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
         case u::GET_CPUID2: return get_cpuid2(arg, io);
         case u::GET_MSRS: return msr_io(arg, io, false);
         case u::SET_MSRS: return msr_io(arg, io, true);
+        case u::VCPU_ENABLE_CAP: {
+            // kvm_vcpu_ioctl_enable_cap(): copied first (EFAULT), flags refused, and no per-vCPU
+            // capability is modelled (the x86 ones are Hyper-V and SynIC features).
+            auto cap = io.read_obj<u::kvm_enable_cap>(arg);
+            if (!cap) return -cap.error();
+            return -EINVAL;
+        }
         case u::RUN:
             // The software CPU engine is not wired yet: KVM_RUN is refused, documented in README.
             return -EOPNOTSUPP;

@@ -37,6 +37,23 @@ long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserI
         case u::ENABLE_CAP: return enable_cap(caller, arg, io);
         case u::SET_USER_MEMORY_REGION: return set_memory_region(arg, io, true);
         case u::SET_USER_MEMORY_REGION2: return set_memory_region(arg, io, false);
+        case u::SET_TSS_ADDR:
+            // kvm_vm_ioctl_set_tss_addr(): the address must leave room for three pages below 4G.
+            // The software vCPU needs no real-mode TSS; the value is only kept.
+            if (arg > 0xffffffffULL - 3 * 4096 + 1) return -EINVAL;
+            {
+                const std::lock_guard lock(mu_);
+                tss_addr_ = arg;
+            }
+            return 0;
+        case u::SET_IDENTITY_MAP_ADDR: {
+            auto addr = io.read_obj<std::uint64_t>(arg);
+            if (!addr) return -addr.error();
+            const std::lock_guard lock(mu_);
+            if (created_vcpus_ != 0) return -EINVAL;  // only before vCPUs exist
+            identity_map_addr_ = *addr;
+            return 0;
+        }
         case u::CREATE_VCPU:
         case u::GET_STATS_FD:
             // These return fds, which only the supervisor can install (see fds.md).

@@ -86,6 +86,8 @@ private:
 
     mutable std::mutex mu_;  // kvm->lock (and the MMU lock): vCPUs, capabilities, memslots, MMU
     std::uint32_t created_vcpus_ = 0;
+    std::uint64_t tss_addr_ = 0;           // KVM_SET_TSS_ADDR (kept, unused)
+    std::uint64_t identity_map_addr_ = 0;  // KVM_SET_IDENTITY_MAP_ADDR (kept, unused)
     std::vector<std::shared_ptr<Vcpu>> vcpus_;
     Memslots memslots_;
     StatsFile stats_;

@@ -70,9 +70,22 @@ TEST(CuseUserIo, WritesOutsideThePlanRequestARetryThatKeepsThePlan) {
     const std::uint32_t x = 1;
     EXPECT_EQ(io.write(0x2000, std::as_bytes(std::span(&x, 1))), kRetryWithBuffers);
     ASSERT_TRUE(io.needs_retry());
-    EXPECT_EQ(io.retry_plan().in.size(), 1U);
+    ASSERT_EQ(io.retry_plan().in.size(), 2U);  // an out region is read in too
+    EXPECT_EQ(io.retry_plan().in[1], (IoRegion{0x2000, 4}));
     ASSERT_EQ(io.retry_plan().out.size(), 1U);
     EXPECT_EQ(io.retry_plan().out[0], (IoRegion{0x2000, 4}));
+}
+
+TEST(CuseUserIo, BytesTheHandlerDoesNotWriteKeepTheCallersValues) {
+    // KVM_GET_SUPPORTED_CPUID answering E2BIG writes nothing: nent must come back unchanged.
+    IoPlan plan;
+    plan.in = {{0x1000, 8}};
+    plan.out = {{0x1000, 8}};
+    const unsigned char in[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    CuseUserIo io(plan, std::as_bytes(std::span(in)));
+    const auto buf = io.out_buffer();
+    ASSERT_EQ(buf.size(), 8U);
+    EXPECT_EQ(static_cast<unsigned char>(buf[0]), 1);
 }
 
 TEST(CuseUserIo, WrappingAddressesAreEfault) {

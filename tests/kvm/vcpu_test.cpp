@@ -114,6 +114,12 @@ TEST_F(VcpuFixture, MpStateOnlyRunnableWithoutIrqchip) {
     EXPECT_EQ(io.get<u::kvm_mp_state>(A).mp_state, u::MP_STATE_RUNNABLE);
 }
 
+TEST_F(VcpuFixture, EnableCapCopiesFirstAndModelsNone) {
+    EXPECT_EQ(call(u::VCPU_ENABLE_CAP, 1), -EFAULT);
+    io.put(A, u::kvm_enable_cap{});
+    EXPECT_EQ(call(u::VCPU_ENABLE_CAP), -EINVAL);
+}
+
 TEST_F(VcpuFixture, OtherProcessAndUnknownRequests) {
     EXPECT_EQ(call(u::GET_REGS, A, Caller{7, 6}), -EIO);
     EXPECT_EQ(call(u::CREATE_VCPU, 0), -EINVAL);
