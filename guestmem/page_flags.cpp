@@ -2,6 +2,7 @@
 #include "guestmem/page_flags.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <array>
@@ -26,6 +27,30 @@ int pread_all(int fd, void* buf, std::size_t len, off_t off) {
     }
     return 0;
 }
+
+// PAGEMAP_SCAN ABI (include/uapi/linux/fs.h, Linux 6.7); Debian 12's headers predate it.
+struct PageRegion {
+    std::uint64_t start;
+    std::uint64_t end;
+    std::uint64_t categories;
+};
+struct PmScanArg {
+    std::uint64_t size;
+    std::uint64_t flags;
+    std::uint64_t start;
+    std::uint64_t end;
+    std::uint64_t walk_end;
+    std::uint64_t vec;
+    std::uint64_t vec_len;
+    std::uint64_t max_pages;
+    std::uint64_t category_inverted;
+    std::uint64_t category_mask;
+    std::uint64_t category_anyof_mask;
+    std::uint64_t return_mask;
+};
+constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
+constexpr std::uint64_t kPageIsPresent = 1u << 3;
+constexpr std::uint64_t kPageIsHuge = 1u << 6;
 
 }  // namespace
 
@@ -57,7 +82,27 @@ Expected<PageFlags> PageFlags::open(int proc_dir) {
     return PageFlags(std::move(pagemap), std::move(kpageflags));
 }
 
-Expected<RegionBacking> PageFlags::region(std::uint64_t base, std::uint64_t hva) const {
+Expected<bool> PageFlags::mapped_huge(std::uint64_t base) const {
+    constexpr std::uint64_t k2M = std::uint64_t{kPagesPer2M} << 12;
+    std::array<PageRegion, 4> vec{};
+    PmScanArg arg{};
+    arg.size = sizeof arg;
+    arg.start = base;
+    arg.end = base + k2M;
+    arg.vec = reinterpret_cast<std::uint64_t>(vec.data());
+    arg.vec_len = vec.size();
+    arg.return_mask = kPageIsPresent | kPageIsHuge;
+    int n;
+    do {
+        n = ::ioctl(pagemap_.get(), kPagemapScan, &arg);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return Errno{errno};
+    // Pages with equal categories come back merged: one region covering all of it, or not.
+    return n == 1 && vec[0].start == base && vec[0].end == base + k2M &&
+           (vec[0].categories & (kPageIsPresent | kPageIsHuge)) == (kPageIsPresent | kPageIsHuge);
+}
+
+Expected<RegionBacking> PageFlags::region(std::uint64_t base, std::uint64_t hva) {
     std::array<std::uint64_t, kPagesPer2M> entries;  // NOLINT: filled by pread
     const unsigned probe = static_cast<unsigned>((hva - base) >> 12);
     if (int e = pread_all(pagemap_.get(), entries.data(), sizeof entries,
@@ -79,7 +124,15 @@ Expected<RegionBacking> PageFlags::region(std::uint64_t base, std::uint64_t hva)
                           static_cast<off_t>(pm_pfn(entries[0]) * 8));
         e != 0)
         return Errno{e};
-    return classify_region(entries.data(), flags.data(), probe);
+    const RegionBacking backing = classify_region(entries.data(), flags.data(), probe);
+    if (backing == RegionBacking::Small || !scan_available_) return backing;
+    auto huge = mapped_huge(base);
+    if (!huge) {
+        if (huge.error() != ENOTTY && huge.error() != EINVAL) return Errno{huge.error()};
+        scan_available_ = false;  // older kernel: kpageflags alone decides
+        return backing;
+    }
+    return *huge ? backing : RegionBacking::Small;
 }
 
 }  // namespace kvmemu::guestmem

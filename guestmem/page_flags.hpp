@@ -48,11 +48,19 @@ public:
     static Expected<PageFlags> open(int proc_dir);
 
     [[nodiscard]] bool thp_available() const noexcept { return kpageflags_.valid(); }
+    // Whether the kernel answers PAGEMAP_SCAN (Linux 6.7+); false after the first refusal.
+    [[nodiscard]] bool scan_available() const noexcept { return scan_available_; }
 
     // Backing of the 2 MiB region at `base` (2 MiB aligned), asked for address `hva` in it.
+    // A region kpageflags calls one THP is confirmed PMD-mapped with PAGEMAP_SCAN's PAGE_IS_HUGE
+    // where the kernel has it (a THP split to PTEs by a partial mprotect/munmap is then Small,
+    // as KVM's host page-table walk would see it).
     // EPERM when pagemap shows present pages without PFNs (no CAP_SYS_ADMIN), ENOTSUP without
     // kpageflags, ESRCH when the process is gone, EIO for short reads.
-    [[nodiscard]] Expected<RegionBacking> region(std::uint64_t base, std::uint64_t hva) const;
+    [[nodiscard]] Expected<RegionBacking> region(std::uint64_t base, std::uint64_t hva);
+    // PAGEMAP_SCAN: is all of [base, base + 2 MiB) present and mapped huge (PMD or hugetlb)?
+    // ENOTTY/EINVAL from kernels without the ioctl.
+    [[nodiscard]] Expected<bool> mapped_huge(std::uint64_t base) const;
 
 private:
     PageFlags(UniqueFd pagemap, UniqueFd kpageflags)
@@ -60,6 +68,7 @@ private:
 
     UniqueFd pagemap_;
     UniqueFd kpageflags_;
+    bool scan_available_ = true;
 };
 
 }  // namespace kvmemu::guestmem

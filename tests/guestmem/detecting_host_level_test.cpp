@@ -4,6 +4,9 @@
 #include "guestmem/detecting_host_level.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cerrno>
 
 #include <string>
 #include <vector>
@@ -183,6 +186,64 @@ TEST(DetectingHostLevel, RegionAnswersAreCachedUntilInvalidated) {
     EXPECT_EQ(d.stats().unmapped, 1u);
     d.invalidate();
     EXPECT_EQ(d.cached_regions(), 0u);
+}
+
+// A THP whose PMD mapping is split (mprotect of one 4 KiB page inside it, then back, so that the
+// area is whole again) is still one compound page for kpageflags, but KVM would see 4 KiB host
+// PTEs: PAGEMAP_SCAN tells them apart.
+TEST(DetectingHostLevel, SplitThpIs4K) {
+    TestChild child;
+    const std::uint64_t a = child.map(MapKind::Thp, 2 * k2M);
+    ASSERT_NE(a, 0u);
+    if (child_vma(child, a).anon_huge_bytes == 0) GTEST_SKIP() << "no THP from MADV_HUGEPAGE";
+    Logged log;
+    auto d = detector(child, log);
+    std::uint64_t region = a;
+    if (d.host_level(region) != Level::k2M) region += k2M;
+    ASSERT_EQ(d.host_level(region), Level::k2M);
+    ASSERT_EQ(child.protect(region + 17 * k4K, k4K, PROT_READ), 0);
+    d.invalidate();
+    EXPECT_EQ(d.host_level(region + 100 * k4K), Level::k4K);  // area split: no PMD possible
+    ASSERT_EQ(child.protect(region + 17 * k4K, k4K, PROT_READ | PROT_WRITE), 0);
+    const Vma merged = child_vma(child, region);
+    ASSERT_LE(merged.start, region);
+    ASSERT_GE(merged.end, region + k2M) << "areas did not merge back";
+    d.invalidate();
+    EXPECT_EQ(d.host_level(region + 100 * k4K), Level::k4K);
+    EXPECT_EQ(d.host_level(region + 17 * k4K), Level::k4K);
+    EXPECT_EQ(d.stats().errors, 0u) << (log.lines.empty() ? "" : log.lines.front());
+}
+
+TEST(PageFlags, MappedHugeSeesPmdMappings) {
+    TestChild child;
+    const std::uint64_t thp = child.map(MapKind::Thp, 2 * k2M);
+    const std::uint64_t small = child.map(MapKind::Small, 2 * k2M);
+    ASSERT_NE(thp, 0u);
+    ASSERT_NE(small, 0u);
+    auto p = ClientProcess::open(child.pid());
+    ASSERT_TRUE(p);
+    auto dir = p->open_proc_dir();
+    ASSERT_TRUE(dir);
+    auto flags = PageFlags::open(dir->get());
+    ASSERT_TRUE(flags);
+    auto probe = flags->mapped_huge(thp);
+    if (!probe && (probe.error() == ENOTTY || probe.error() == EINVAL))
+        GTEST_SKIP() << "kernel without PAGEMAP_SCAN";
+    ASSERT_TRUE(probe);
+    const std::uint64_t small_region = (small + k2M - 1) & ~(k2M - 1);
+    if (small_region + k2M <= small + 2 * k2M) {
+        auto s = flags->mapped_huge(small_region);
+        ASSERT_TRUE(s);
+        EXPECT_FALSE(*s);
+    }
+    const std::uint64_t huge = child_vma(child, thp).anon_huge_bytes;
+    std::uint64_t seen = 0;
+    for (std::uint64_t r = thp; r < thp + 2 * k2M; r += k2M) {
+        auto h = flags->mapped_huge(r);
+        ASSERT_TRUE(h);
+        seen += *h ? k2M : 0;
+    }
+    EXPECT_EQ(seen, huge);
 }
 
 TEST(DetectingHostLevel, GoneClientIs4KWithOneLogLine) {

@@ -18,7 +18,7 @@ namespace kvmemu::guestmem::test {
 
 namespace {
 
-enum Op : std::uint64_t { kMap, kUnmap, kFill, kCheck, kPeek, kPoke, kExit };
+enum Op : std::uint64_t { kMap, kUnmap, kProtect, kFill, kCheck, kPeek, kPoke, kExit };
 
 struct Request {
     std::uint64_t op, a, b, c;
@@ -69,6 +69,7 @@ std::uint64_t serve(const Request& r) {
     switch (r.op) {
         case kMap: return child_map(static_cast<MapKind>(r.a), r.b);
         case kUnmap: return static_cast<std::uint64_t>(::munmap(base, r.b));
+        case kProtect: return static_cast<std::uint64_t>(::mprotect(base, r.b, static_cast<int>(r.c)));
         case kFill:
             for (std::uint64_t i = 0; i < r.b; ++i) base[i] = pattern(r.c, i);
             return 0;
@@ -131,6 +132,9 @@ std::uint64_t TestChild::map(MapKind kind, std::size_t len) {
     return call(kMap, static_cast<std::uint64_t>(kind), len);
 }
 void TestChild::unmap(std::uint64_t addr, std::size_t len) { call(kUnmap, addr, len); }
+int TestChild::protect(std::uint64_t addr, std::size_t len, int prot) {
+    return static_cast<int>(call(kProtect, addr, len, static_cast<std::uint64_t>(prot)));
+}
 void TestChild::fill(std::uint64_t addr, std::size_t len, std::uint64_t seed) {
     call(kFill, addr, len, seed);
 }

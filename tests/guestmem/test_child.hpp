@@ -36,6 +36,8 @@ public:
     // Address of a new mapping of `len` bytes, or 0 (mmap failed in the child).
     std::uint64_t map(MapKind kind, std::size_t len);
     void unmap(std::uint64_t addr, std::size_t len);
+    // mprotect in the child; returns its result (0 or -1).
+    int protect(std::uint64_t addr, std::size_t len, int prot);
     // Writes pattern(seed, i) over [addr, addr + len).
     void fill(std::uint64_t addr, std::size_t len, std::uint64_t seed);
     // Number of bytes of [addr, addr + len) that differ from pattern(seed, i).
