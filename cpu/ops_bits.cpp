@@ -89,7 +89,8 @@ void muldiv(Core& c, const Insn& i) {
             using ST = std::make_signed_t<T>;
             const S128 sn = static_cast<S128>(n << (128 - 2 * bits)) >> (128 - 2 * bits);
             const S128 sb = static_cast<ST>(b);
-            if (sb == -1 && sn == -(static_cast<S128>(1) << (2 * bits - 1))) raise(0);
+            const S128 min = static_cast<S128>(static_cast<U>(1) << (2 * bits - 1));  // modular (C++20)
+            if (sb == -1 && sn == min) raise(0);
             const S128 q = sn / sb;
             const S128 r = sn % sb;
             const S128 lim = static_cast<S128>(1) << (bits - 1);
