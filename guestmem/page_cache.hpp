@@ -12,6 +12,8 @@
 // Cost per run: one process_vm_readv (+ one pidfd poll) per page first touched in the run, and
 // one process_vm_writev (+ two polls) per flush for all dirty pages together (client-adjacent
 // dirty pages share one remote iovec; up to IOV_MAX per call); 4 KiB copied each way per page.
+// Measured (guestmem/README.md): ~3.5 us CPU per page touched, ~3 us per flush; prefetch() of a
+// contiguous range brings the per-page load cost to ~1.2 us.
 // Limits: a dirty page is written back whole, so a client thread that writes the same page while
 // the vCPU runs loses its write; vCPUs do not see each other's writes until the writer's exit
 // and the reader's next KVM_RUN (no cross-vCPU coherence during concurrent runs).
