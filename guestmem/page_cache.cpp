@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace kvmemu::guestmem {
 
@@ -11,10 +12,61 @@ namespace {
 constexpr std::uint64_t kPageMask = PageCache::kPageSize - 1;
 }  // namespace
 
-PageCache::PageCache(const ProcessMemory& memory) : memory_(memory) {}
+PageCache::PageCache(const ProcessMemory& memory, WriteBack mode)
+    : memory_(memory), mode_(mode) {}
 
 std::uint8_t* PageCache::frame(std::size_t slot) noexcept {
     return chunks_[slot / kFramesPerChunk][slot % kFramesPerChunk].bytes.data();
+}
+
+std::uint8_t* PageCache::snapshot(std::size_t slot) {
+    while (slot / kFramesPerChunk >= snapshots_.size())
+        snapshots_.push_back(std::make_unique_for_overwrite<Frame[]>(kFramesPerChunk));
+    return snapshots_[slot / kFramesPerChunk][slot % kFramesPerChunk].bytes.data();
+}
+
+// First write access since the load (or the last flush): remember the page as the client has it.
+void PageCache::mark_dirty(std::uint32_t slot) {
+    slots_[slot].dirty = true;
+    dirty_.push_back(slot);
+    if (mode_ == WriteBack::ChangedBytes) std::memcpy(snapshot(slot), frame(slot), kPageSize);
+}
+
+std::size_t PageCache::add_runs(std::uint32_t s) {
+    const std::uint64_t page = slots_[s].page;
+    std::uint8_t* cur = frame(s);
+    if (mode_ == WriteBack::WholePages) {
+        local_.push_back({cur, kPageSize});
+        if (!remote_.empty() &&
+            reinterpret_cast<std::uint64_t>(remote_.back().iov_base) + remote_.back().iov_len == page) {
+            remote_.back().iov_len += kPageSize;
+        } else {
+            remote_.push_back({reinterpret_cast<void*>(page), kPageSize});
+        }
+        return kPageSize;
+    }
+    // Runs of bytes that differ from the snapshot, found 8 bytes at a time.
+    const std::uint8_t* old = snapshot(s);
+    std::size_t total = 0;
+    std::size_t i = 0;
+    while (i < kPageSize) {
+        std::uint64_t a;
+        std::uint64_t b;
+        std::memcpy(&a, cur + i, 8);
+        std::memcpy(&b, old + i, 8);
+        if (a == b) {
+            i += 8;
+            continue;
+        }
+        while (cur[i] == old[i]) ++i;
+        std::size_t j = i + 1;
+        while (j < kPageSize && cur[j] != old[j]) ++j;
+        local_.push_back({cur + i, j - i});
+        remote_.push_back({reinterpret_cast<void*>(page + i), j - i});
+        total += j - i;
+        i = j;
+    }
+    return total;
 }
 
 std::size_t PageCache::new_slot(std::uint64_t page) {
@@ -62,10 +114,7 @@ std::uint8_t* PageCache::page(std::uint64_t hva, bool for_write) {
     }
     last_page_ = page;
     last_slot_ = slot;
-    if (for_write && !slots_[slot].dirty) {
-        slots_[slot].dirty = true;
-        dirty_.push_back(slot);
-    }
+    if (for_write && !slots_[slot].dirty) mark_dirty(slot);
     return frame(slot);
 }
 
@@ -96,22 +145,31 @@ int PageCache::flush() {
               [this](std::uint32_t a, std::uint32_t b) { return slots_[a].page < slots_[b].page; });
     local_.clear();
     remote_.clear();
+    std::vector<std::size_t>& sizes = run_bytes_;
+    sizes.clear();
+    std::size_t want = 0;
     for (const std::uint32_t s : dirty_) {
-        local_.push_back({frame(s), kPageSize});
-        const std::uint64_t page = slots_[s].page;
-        if (!remote_.empty() &&
-            reinterpret_cast<std::uint64_t>(remote_.back().iov_base) + remote_.back().iov_len == page) {
-            remote_.back().iov_len += kPageSize;
-        } else {
-            remote_.push_back({reinterpret_cast<void*>(page), kPageSize});
-        }
+        sizes.push_back(add_runs(s));
+        want += sizes.back();
     }
-    const IoResult r = memory_.write_batch(local_, remote_);
-    ++stats_.write_calls;
-    const std::size_t written = r.error == 0 ? dirty_.size() : r.bytes / kPageSize;
-    for (std::size_t i = 0; i < written; ++i) slots_[dirty_[i]].dirty = false;
-    dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(written));
-    stats_.pages_written += written;
+    IoResult r;
+    if (want > 0) {
+        r = memory_.write_batch(local_, remote_);
+        ++stats_.write_calls;
+    }
+    // Pages whose runs were all written are clean; the rest stay dirty (with their snapshot).
+    std::size_t done = 0;
+    std::size_t clean = 0;
+    std::size_t changed = 0;
+    while (clean < dirty_.size() && (r.error == 0 || done + sizes[clean] <= r.bytes)) {
+        done += sizes[clean];
+        changed += sizes[clean] != 0;
+        slots_[dirty_[clean]].dirty = false;
+        ++clean;
+    }
+    dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(clean));
+    stats_.pages_written += changed;
+    stats_.bytes_written += done;
     if (r.error != 0) error_ = r.error;
     return r.error;
 }

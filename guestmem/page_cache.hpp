@@ -14,9 +14,13 @@
 // dirty pages share one remote iovec; up to IOV_MAX per call); 4 KiB copied each way per page.
 // Measured (guestmem/README.md): ~3.5 us CPU per page touched, ~3 us per flush; prefetch() of a
 // contiguous range brings the per-page load cost to ~1.2 us.
-// Limits: a dirty page is written back whole, so a client thread that writes the same page while
-// the vCPU runs loses its write; vCPUs do not see each other's writes until the writer's exit
-// and the reader's next KVM_RUN (no cross-vCPU coherence during concurrent runs).
+// Write-back (WriteBack below): ChangedBytes (default) snapshots a page when it is first taken
+// for writing and flush() writes only the byte runs that differ from the snapshot, so a client
+// thread writing other bytes of the same page during the run (an I/O thread filling a ring) keeps
+// its write; WholePages writes dirty pages whole (no snapshot copy, no compare).
+// Limits: vCPUs do not see each other's writes until the writer's exit and the reader's next
+// KVM_RUN (no cross-vCPU coherence during concurrent runs); a byte both the guest and the client
+// write during one run ends with the guest's value.
 // Thread-safety: none; one PageCache per vCPU, used by that vCPU's thread only.
 #pragma once
 
@@ -38,15 +42,18 @@ struct PageCacheStats {
     std::uint64_t read_calls = 0;    // read batches (one process_vm_readv each, usually)
     std::uint64_t flushes = 0;       // flush() calls that had dirty pages
     std::uint64_t pages_written = 0;
+    std::uint64_t bytes_written = 0;
     std::uint64_t write_calls = 0;   // write batches
 };
+
+enum class WriteBack : std::uint8_t { ChangedBytes, WholePages };
 
 class PageCache {
 public:
     static constexpr std::size_t kPageSize = 4096;
 
     // `memory` must outlive the cache.
-    explicit PageCache(const ProcessMemory& memory);
+    explicit PageCache(const ProcessMemory& memory, WriteBack mode = WriteBack::ChangedBytes);
 
     // The daemon-local copy of the client page holding `hva` (pointer to the page's first byte),
     // read from the client on first touch since the last invalidate(); for_write marks it dirty.
@@ -79,11 +86,17 @@ private:
     };
 
     std::uint8_t* frame(std::size_t slot) noexcept;
+    std::uint8_t* snapshot(std::size_t slot);
     std::size_t new_slot(std::uint64_t page);
     int load(std::uint64_t first_page, std::size_t count);
+    void mark_dirty(std::uint32_t slot);
+    // Appends the client ranges to write for dirty slot `s`; returns their byte count.
+    std::size_t add_runs(std::uint32_t s);
 
     const ProcessMemory& memory_;
+    const WriteBack mode_;
     std::vector<std::unique_ptr<Frame[]>> chunks_;  // stable addresses; reused after invalidate
+    std::vector<std::unique_ptr<Frame[]>> snapshots_;  // same layout, ChangedBytes only
     std::vector<Slot> slots_;
     std::unordered_map<std::uint64_t, std::uint32_t> index_;  // page >> 12 -> slot
     std::vector<std::uint32_t> dirty_;
@@ -93,6 +106,7 @@ private:
     PageCacheStats stats_;
     std::vector<iovec> local_;   // scratch for batches
     std::vector<iovec> remote_;
+    std::vector<std::size_t> run_bytes_;
 };
 
 }  // namespace kvmemu::guestmem

@@ -199,6 +199,64 @@ TEST_F(PageCacheTest, CoherenceAcrossRuns) {
     EXPECT_EQ(child_.peek(a + 5 * kPage), 0x91);
 }
 
+// A client thread writing other bytes of a page the guest writes during the run keeps its
+// write (ChangedBytes, the default); WholePages would put the old bytes back.
+TEST_F(PageCacheTest, ChangedBytesKeepsTheClientsConcurrentWrites) {
+    const std::uint64_t a = child_.map(MapKind::Small, kPage);
+    ASSERT_NE(a, 0u);
+    child_.fill(a, kPage, 8);
+    std::uint8_t* p = cache_->page(a, true);
+    ASSERT_NE(p, nullptr);
+    p[100] = static_cast<std::uint8_t>(~pattern(8, 100));
+    p[101] = static_cast<std::uint8_t>(~pattern(8, 101));
+    p[4095] = static_cast<std::uint8_t>(~pattern(8, 4095));
+    child_.poke(a + 200, static_cast<std::uint8_t>(~pattern(8, 200)));  // the client, meanwhile
+    ASSERT_EQ(cache_->flush(), 0);
+    EXPECT_EQ(child_.peek(a + 100), static_cast<std::uint8_t>(~pattern(8, 100)));
+    EXPECT_EQ(child_.peek(a + 4095), static_cast<std::uint8_t>(~pattern(8, 4095)));
+    EXPECT_EQ(child_.peek(a + 200), static_cast<std::uint8_t>(~pattern(8, 200)));
+    EXPECT_EQ(child_.check(a, kPage, 8), 4u);
+    EXPECT_EQ(cache_->stats().bytes_written, 3u);
+    EXPECT_EQ(cache_->stats().write_calls, 1u);
+}
+
+TEST_F(PageCacheTest, WholePagesWriteTheWholePage) {
+    PageCache whole(*memory_, WriteBack::WholePages);
+    const std::uint64_t a = child_.map(MapKind::Small, 2 * kPage);
+    ASSERT_NE(a, 0u);
+    child_.fill(a, 2 * kPage, 9);
+    std::uint8_t* p = whole.page(a, true);
+    ASSERT_NE(p, nullptr);
+    p[100] = 0;
+    ASSERT_NE(whole.page(a + kPage, true), nullptr);  // taken for writing, left unchanged
+    child_.poke(a + 200, static_cast<std::uint8_t>(~pattern(9, 200)));
+    ASSERT_EQ(whole.flush(), 0);
+    EXPECT_EQ(child_.peek(a + 100), 0);
+    EXPECT_EQ(child_.peek(a + 200), pattern(9, 200));  // the client's write is gone
+    EXPECT_EQ(whole.stats().bytes_written, 2 * kPage);
+    EXPECT_EQ(whole.stats().write_calls, 1u);
+}
+
+TEST_F(PageCacheTest, UnchangedWritablePagesCostNothing) {
+    const std::uint64_t a = child_.map(MapKind::Small, 2 * kPage);
+    ASSERT_NE(a, 0u);
+    std::uint8_t* p = cache_->page(a, true);
+    ASSERT_NE(p, nullptr);
+    p[7] = p[7];  // a store of the same value
+    EXPECT_EQ(cache_->dirty_pages(), 1u);
+    ASSERT_EQ(cache_->flush(), 0);
+    EXPECT_EQ(cache_->dirty_pages(), 0u);
+    EXPECT_EQ(cache_->stats().write_calls, 0u);
+    EXPECT_EQ(cache_->stats().pages_written, 0u);
+    // Dirty again after a flush: a new snapshot, so only the new change is written.
+    p = cache_->page(a, true);
+    p[9] = static_cast<std::uint8_t>(p[9] + 1);
+    child_.poke(a + 7, 0x44);
+    ASSERT_EQ(cache_->flush(), 0);
+    EXPECT_EQ(cache_->stats().bytes_written, 1u);
+    EXPECT_EQ(child_.peek(a + 7), 0x44);
+}
+
 TEST_F(PageCacheTest, DirtyCopiesDroppedByInvalidateAreLost) {
     const std::uint64_t a = child_.map(MapKind::Small, kPage);
     ASSERT_NE(a, 0u);
@@ -228,7 +286,9 @@ TEST_F(PageCacheTest, ErrorsForUnmappedMemoryAndAGoneClient) {
     cache_->invalidate();
     const std::uint64_t b = child_.map(MapKind::Small, kPage);
     ASSERT_NE(b, 0u);
-    ASSERT_NE(cache_->page(b, true), nullptr);
+    std::uint8_t* q = cache_->page(b, true);
+    ASSERT_NE(q, nullptr);
+    q[1] = 0xfe;
     child_.exit();
     EXPECT_EQ(cache_->flush(), ESRCH);
     EXPECT_EQ(cache_->page(b + 64 * kPage, false), nullptr);
