@@ -1,9 +1,8 @@
-// Supported CPUID and MSR list of the emulated CPU: a 64-bit Intel-signature CPU with the
+// Supported CPUID of the emulated CPU: a 64-bit Intel-signature CPU with the
 // features the software vCPU implements (x87/FXSR, SSE, SSE2, long mode, NX), and KVM's
 // paravirtual signature leaf, as real KVM lists it.
 #include "kvm/cpu_model.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -58,22 +57,8 @@ constexpr std::array<Entry, 12> kCpuid = {
     leaf(0x80000008, 0x3028, 0, 0, 0),
 };
 
-constexpr std::array<std::uint32_t, 15> kMsrs = {
-    0x00000010 /*TSC*/,          0x0000001b /*APIC_BASE*/,   0x00000174 /*SYSENTER_CS*/,
-    0x00000175 /*SYSENTER_ESP*/, 0x00000176 /*SYSENTER_EIP*/, 0x000001a0 /*MISC_ENABLE*/,
-    0x00000277 /*PAT*/,          0xc0000080 /*EFER*/,         0xc0000081 /*STAR*/,
-    0xc0000082 /*LSTAR*/,        0xc0000083 /*CSTAR*/,        0xc0000084 /*SFMASK*/,
-    0xc0000100 /*FS_BASE*/,      0xc0000101 /*GS_BASE*/,      0xc0000102 /*KERNEL_GS_BASE*/,
-};
-
 }  // namespace
 
 std::span<const uapi::kvm_cpuid_entry2> supported_cpuid() { return kCpuid; }
-
-std::span<const std::uint32_t> msr_index_list() { return kMsrs; }
-
-bool is_known_msr(std::uint32_t index) {
-    return std::find(kMsrs.begin(), kMsrs.end(), index) != kMsrs.end();
-}
 
 }  // namespace kvmemu::kvm

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 
+#include "cpu/engine.hpp"
 #include "kvm/cpu_model.hpp"
 #include "kvm/extensions.hpp"
 #include "uapi/ioctls.hpp"
@@ -13,9 +14,10 @@ namespace kvmemu::kvm {
 namespace u = uapi;
 
 System::System(Config config, NxPermission nx_permission, mmu::NxParams params,
-               HostOracleFactory host_oracles)
+               HostOracleFactory host_oracles, GuestPagesFactory guest_pages)
     : config_(config), nx_permission_(std::move(nx_permission)),
-      host_oracles_(std::move(host_oracles)), params_(params) {}
+      host_oracles_(std::move(host_oracles)), guest_pages_(std::move(guest_pages)),
+      params_(params) {}
 
 std::unique_ptr<mmu::HostMappingOracle> System::make_host_oracle(pid_t owner) const {
     if (host_oracles_) return host_oracles_(owner);
@@ -46,7 +48,7 @@ long get_supported_cpuid(std::uint64_t arg, UserIo& io) {
 long get_msr_index_list(std::uint64_t arg, UserIo& io) {
     auto hdr = io.read_obj<u::kvm_msr_list>(arg);
     if (!hdr) return -hdr.error();
-    const auto msrs = msr_index_list();
+    const auto msrs = cpu::Engine::msr_list();
     const u::kvm_msr_list out{static_cast<std::uint32_t>(msrs.size())};
     if (int e = io.write_obj(arg, out); e != 0) return -e;
     if (hdr->nmsrs < msrs.size()) return -E2BIG;
@@ -84,7 +86,7 @@ Expected<std::shared_ptr<Vm>> System::create_vm(const Caller& caller, std::uint6
     const std::lock_guard lock(mu_);
     const std::uint64_t id = next_vm_id_++;
     auto vm = Vm::create(id, caller.tgid, config_, nx_permission_, std::move(host),
-                         params_.nx_huge_pages());
+                         params_.nx_huge_pages(), guest_pages_);
     if (!vm) return vm;
     vms_[id] = *vm;
     return vm;
@@ -192,6 +194,12 @@ unsigned System::recovery_ratio() const {
 std::optional<std::uint32_t> System::recovery_period_ms() const {
     const std::lock_guard lock(mu_);
     return params_.recovery_period_ms();
+}
+
+void System::kick_thread(pid_t tid) {
+    const std::lock_guard lock(mu_);
+    for (const auto& [key, entry] : vcpus_)
+        if (auto v = entry.second.lock(); v && v->kick_if_running(tid)) return;
 }
 
 void System::set_on_recovery_change(std::function<void()> f) {

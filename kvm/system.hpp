@@ -33,7 +33,7 @@ public:
     // params: the kvm module parameters (host-wide NX policy). host_oracles: nullptr means the
     // fixed level config.host_mapping_level names (Detect then needs a factory).
     System(Config config, NxPermission nx_permission, mmu::NxParams params = mmu::NxParams(false),
-           HostOracleFactory host_oracles = nullptr);
+           HostOracleFactory host_oracles = nullptr, GuestPagesFactory guest_pages = nullptr);
 
     [[nodiscard]] const Config& config() const { return config_; }
 
@@ -67,12 +67,16 @@ public:
     [[nodiscard]] std::optional<std::uint32_t> recovery_period_ms() const;
     void set_on_recovery_change(std::function<void()> f);
 
+    // A signal interrupted thread `tid`'s KVM_RUN: make it return -EINTR (KVM_EXIT_INTR).
+    void kick_thread(pid_t tid);
+
 private:
     std::unique_ptr<mmu::HostMappingOracle> make_host_oracle(pid_t owner) const;
 
     const Config config_;
     const NxPermission nx_permission_;
     const HostOracleFactory host_oracles_;
+    const GuestPagesFactory guest_pages_;
 
     mutable std::mutex mu_;
     mmu::NxParams params_;

@@ -1,5 +1,5 @@
-// Vcpu: reset state (kvm_vcpu_reset()), and the vCPU ioctls of arch/x86/kvm/x86.c with their
-// copy-in order and errnos.
+// Vcpu: reset state (kvm_vcpu_reset()), the vCPU ioctls of arch/x86/kvm/x86.c with their copy-in
+// order and errnos, and KVM_RUN over the software CPU engine.
 #include "kvm/vcpu.hpp"
 
 #include <sys/mman.h>
@@ -8,8 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "kvm/cpu_model.hpp"
-#include "kvm/vcpu_stats.hpp"
+#include "kvm/vcpu_state.hpp"
+#include "kvm/vm.hpp"
+#include "kvm/vm_phys_bus.hpp"
 #include "uapi/ioctls.hpp"
 
 namespace kvmemu::kvm {
@@ -22,9 +23,10 @@ constexpr std::uint64_t kCr0Pg = 1ULL << 31, kCr0Pe = 1ULL << 0, kCr0Cd = 1ULL <
                         kCr0Nw = 1ULL << 29;
 constexpr std::uint64_t kCr4Pae = 1ULL << 5;
 constexpr std::uint64_t kEferLme = 1ULL << 8, kEferLma = 1ULL << 10;
+constexpr std::uint64_t kPioOffset = u::PIO_PAGE_OFFSET * u::VCPU_PAGE_SIZE;
 
-u::kvm_segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type, bool s) {
-    u::kvm_segment seg{};
+cpu::Segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type, bool s) {
+    cpu::Segment seg;
     seg.base = base;
     seg.limit = 0xffff;
     seg.selector = sel;
@@ -35,7 +37,8 @@ u::kvm_segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type,
 }
 }  // namespace
 
-Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid) {
+Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid,
+                                             std::unique_ptr<GuestPages> pages) {
     UniqueFd fd(::memfd_create("kvm-vcpu", MFD_CLOEXEC));
     if (!fd) return Errno{errno};
     if (::ftruncate(fd.get(), static_cast<off_t>(u::VCPU_MMAP_SIZE)) != 0) return Errno{errno};
@@ -44,63 +47,72 @@ Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid)
     auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid) + "/vcpu-" + std::to_string(id),
                                    kVcpuStatDescriptors, kVcpuStatsDataSize);
     if (!stats) return Errno{stats.error()};
-    return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map), std::move(*stats));
+    if (!pages) pages = std::make_unique<LocalGuestPages>();
+    return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map), std::move(*stats),
+                                  std::move(pages));
 }
 
-Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats)
-    : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)), stats_(std::move(stats)) {
+Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
+           std::unique_ptr<GuestPages> pages)
+    : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)), stats_(std::move(stats)),
+      pages_(std::move(pages)) {
     reset();
+    publish_stats();
 }
 
 void Vcpu::reset() {
     // The architectural INIT/RESET state KVM gives a new vCPU (kvm_vcpu_reset(), vmx/svm reset).
-    regs_ = {};
-    regs_.rip = 0xfff0;
-    regs_.rflags = 0x2;
-    regs_.rdx = 0x600;  // no CPUID yet: KVM's default signature
-    sregs_ = {};
-    sregs_.cs = segment(0xf000, 0xffff0000, 0xb, true);
-    sregs_.ds = sregs_.es = sregs_.fs = sregs_.gs = sregs_.ss = segment(0, 0, 0x3, true);
-    sregs_.tr = segment(0, 0, 0xb, false);
-    sregs_.ldt = segment(0, 0, 0x2, false);
-    sregs_.gdt.limit = 0xffff;
-    sregs_.idt.limit = 0xffff;
-    sregs_.cr0 = 0x60000010;
-    sregs_.apic_base = 0xfee00900;  // enabled, BSP: reported even without an in-kernel APIC
-    fpu_ = {};
-    fpu_.fcw = 0x37f;
-    fpu_.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
-    mp_state_ = u::MP_STATE_RUNNABLE;
-    msrs_.clear();
-    msrs_[0x277] = 0x0007040600070406ULL;  // PAT power-on value
-    msrs_[0x1a0] = 0x1;                    // MISC_ENABLE: fast strings
+    state_ = cpu::CpuState{};
+    state_.rip = 0xfff0;
+    state_.rflags = 0x2;
+    state_.gpr[cpu::RDX] = 0x600;  // no CPUID yet: KVM's default signature
+    state_.seg[cpu::CS] = segment(0xf000, 0xffff0000, 0xb, true);
+    for (auto i : {cpu::DS, cpu::ES, cpu::FS, cpu::GS, cpu::SS}) state_.seg[i] = segment(0, 0, 0x3, true);
+    state_.tr = segment(0, 0, 0xb, false);
+    state_.ldt = segment(0, 0, 0x2, false);
+    state_.gdt = {0, 0xffff};
+    state_.idt = {0, 0xffff};
+    state_.cr0 = 0x60000010;
+    state_.apic_base = 0xfee00900;  // enabled, BSP: reported even without an in-kernel APIC
+    state_.fx.fcw = 0x37f;
+    state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
 }
+
+std::uint64_t Vcpu::stat(std::uint32_t offset) const { return stats_data_[offset / 8]; }
 
 long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
     const std::lock_guard lock(mu_);
     switch (cmd) {
-        case u::GET_REGS: return -io.write_obj(arg, regs_);
+        case u::GET_REGS: return -io.write_obj(arg, to_kvm_regs(state_));
         case u::SET_REGS: {
             auto r = io.read_obj<u::kvm_regs>(arg);
             if (!r) return -r.error();
-            regs_ = *r;
+            from_kvm_regs(*r, state_);
             return 0;
         }
-        case u::GET_SREGS: return -io.write_obj(arg, sregs_);
+        case u::GET_SREGS: return -io.write_obj(arg, to_kvm_sregs(state_));
         case u::SET_SREGS: return set_sregs(arg, io);
-        case u::GET_FPU: return -io.write_obj(arg, fpu_);
+        case u::GET_FPU: return -io.write_obj(arg, to_kvm_fpu(state_));
         case u::SET_FPU: {
             auto f = io.read_obj<u::kvm_fpu>(arg);
             if (!f) return -f.error();
-            fpu_ = *f;
+            from_kvm_fpu(*f, state_);
             return 0;
         }
-        case u::GET_MP_STATE: return -io.write_obj(arg, u::kvm_mp_state{mp_state_});
+        case u::GET_MP_STATE:
+            return -io.write_obj(arg, u::kvm_mp_state{state_.halted ? u::MP_STATE_HALTED
+                                                                    : u::MP_STATE_RUNNABLE});
         case u::SET_MP_STATE: return set_mp_state(arg, io);
         case u::SET_CPUID2: return set_cpuid2(arg, io);
         case u::GET_CPUID2: return get_cpuid2(arg, io);
         case u::GET_MSRS: return msr_io(arg, io, false);
         case u::SET_MSRS: return msr_io(arg, io, true);
+        case u::INTERRUPT: return interrupt(arg, io);
+        case u::GET_TSC_KHZ: return engine_.tsc_khz();
+        case u::SET_TSC_KHZ:
+            if (arg == 0 || arg > 0xffffffffULL) return -EINVAL;
+            engine_.set_tsc_khz(static_cast<std::uint32_t>(arg));
+            return 0;
         case u::VCPU_ENABLE_CAP: {
             // kvm_vcpu_ioctl_enable_cap(): copied first (EFAULT), flags refused, and no per-vCPU
             // capability is modelled (the x86 ones are Hyper-V and SynIC features).
@@ -108,9 +120,6 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             if (!cap) return -cap.error();
             return -EINVAL;
         }
-        case u::RUN:
-            // The software CPU engine is not wired yet: KVM_RUN is refused, documented in README.
-            return -EOPNOTSUPP;
         default: return -EINVAL;  // kvm_arch_vcpu_ioctl(): unknown requests are EINVAL
     }
 }
@@ -128,7 +137,8 @@ long Vcpu::set_sregs(std::uint64_t arg, UserIo& io) {
     if (((s->cr0 & kCr0Pg) != 0 && (s->cr0 & kCr0Pe) == 0) ||
         ((s->cr0 & kCr0Nw) != 0 && (s->cr0 & kCr0Cd) == 0) || (s->cr0 >> 32) != 0)
         return -EINVAL;
-    sregs_ = *s;
+    from_kvm_sregs(*s, state_);
+    engine_.flush_tlb();
     return 0;
 }
 
@@ -137,7 +147,17 @@ long Vcpu::set_mp_state(std::uint64_t arg, UserIo& io) {
     if (!m) return -m.error();
     // Without an in-kernel local APIC only RUNNABLE is accepted.
     if (m->mp_state != u::MP_STATE_RUNNABLE) return -EINVAL;
-    mp_state_ = m->mp_state;
+    state_.halted = false;
+    return 0;
+}
+
+long Vcpu::interrupt(std::uint64_t arg, UserIo& io) {
+    auto irq = io.read_obj<u::kvm_interrupt>(arg);
+    if (!irq) return -irq.error();
+    // kvm_vcpu_ioctl_interrupt() without an in-kernel irqchip.
+    if (irq->irq >= u::NR_INTERRUPTS) return -EINVAL;
+    if (state_.pending_irq >= 0) return -ENXIO;
+    state_.pending_irq = static_cast<std::int32_t>(irq->irq);
     return 0;
 }
 
@@ -150,8 +170,12 @@ long Vcpu::set_cpuid2(std::uint64_t arg, UserIo& io) {
         e != 0)
         return -e;
     cpuid_ = std::move(entries);
-    for (const auto& e : cpuid_)
-        if (e.function == 1) regs_.rdx = regs_.rdx == 0x600 ? e.eax : regs_.rdx;
+    std::vector<cpu::CpuidEntry> table;
+    for (const auto& e : cpuid_) {
+        table.push_back({e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx});
+        if (e.function == 1 && state_.gpr[cpu::RDX] == 0x600) state_.gpr[cpu::RDX] = e.eax;
+    }
+    engine_.set_cpuid(std::move(table));
     return 0;
 }
 
@@ -176,15 +200,116 @@ long Vcpu::msr_io(std::uint64_t arg, UserIo& io, bool write) {
     // __msr_io(): processes entries in order and stops at the first one it cannot handle.
     long done = 0;
     for (auto& e : entries) {
-        if (!is_known_msr(e.index)) break;
-        if (write) msrs_[e.index] = e.data;
-        else e.data = msrs_.count(e.index) != 0 ? msrs_[e.index] : 0;
+        const bool ok = write ? engine_.set_msr(state_, e.index, e.data)
+                              : engine_.get_msr(state_, e.index, e.data);
+        if (!ok) break;
         ++done;
     }
-    if (!write) {
-        if (int e = io.write(at, std::as_bytes(std::span(entries))); e != 0) return -e;
+    if (write) {
+        engine_.flush_tlb();
+    } else if (int e = io.write(at, std::as_bytes(std::span(entries))); e != 0) {
+        return -e;
     }
     return done;
+}
+
+bool Vcpu::kick_if_running(pid_t tid) {
+    if (tid == 0 || running_tid_.load() != tid) return false;
+    kick_.store(true);
+    return true;
+}
+
+void Vcpu::complete_pending_locked() {
+    // The data the VMM left in kvm_run for the IN or MMIO read the last exit asked for.
+    auto* run = run_page();
+    auto data = engine_.completion_data();
+    if (pending_ == Pending::IoIn) {
+        const auto* src = reinterpret_cast<const std::uint8_t*>(run) + run->io.data_offset;
+        std::memcpy(data.data(), src, std::min<std::size_t>(run->io.size, data.size()));
+    } else if (pending_ == Pending::MmioRead) {
+        std::memcpy(data.data(), run->mmio.data, std::min<std::size_t>(run->mmio.len, 8));
+    }
+    pending_ = Pending::None;
+}
+
+long Vcpu::run(Vm& vm, const Caller& caller) {
+    const std::lock_guard lock(mu_);
+    auto* run = run_page();
+    complete_pending_locked();
+    running_tid_.store(caller.tid);
+    kick_.store(false);
+
+    // Coherence: nothing of the VMM's memory is cached across runs; pointers into it die with
+    // the cache, so the engine's translations go too.
+    pages_->invalidate();
+    engine_.flush_tlb();
+    VmPhysBus bus(vm, *pages_);
+    cpu::RunControl control;
+    control.kick = &kick_;
+    control.immediate_exit = run->immediate_exit != 0;
+    const cpu::RunResult result = engine_.run(state_, bus, control);
+    running_tid_.store(0);
+
+    const int flushed = pages_->flush();  // the guest's writes reach the VMM before the exit
+    long r = report_exit_locked(result);
+    if (bus.error() != 0 || flushed != 0) r = -EFAULT;  // the VMM's guest memory is gone
+    publish_stats();
+    return r;
+}
+
+long Vcpu::report_exit_locked(const cpu::RunResult& res) {
+    auto* run = run_page();
+    count(vcpu_stat::exits);
+    run->if_flag = res.if_flag ? 1 : 0;
+    run->ready_for_interrupt_injection = res.ready_for_interrupt_injection ? 1 : 0;
+    run->cr8 = state_.cr8;
+    run->apic_base = state_.apic_base;
+    run->flags = 0;
+    switch (res.reason) {
+        case cpu::ExitReason::Io: {
+            run->exit_reason = u::EXIT_IO;
+            run->io.direction = res.io.is_in ? u::EXIT_IO_IN : u::EXIT_IO_OUT;
+            run->io.size = res.io.size;
+            run->io.port = res.io.port;
+            run->io.count = res.io.count;
+            run->io.data_offset = kPioOffset;
+            auto* data = reinterpret_cast<std::uint8_t*>(run) + kPioOffset;
+            const std::size_t n = std::min<std::size_t>(res.io.size * res.io.count, res.io.data.size());
+            if (res.io.is_in) {
+                std::memset(data, 0, n);
+                pending_ = Pending::IoIn;
+            } else {
+                std::memcpy(data, res.io.data.data(), n);
+            }
+            count(vcpu_stat::io_exits);
+            return 0;
+        }
+        case cpu::ExitReason::Mmio:
+            run->exit_reason = u::EXIT_MMIO;
+            run->mmio.phys_addr = res.mmio.gpa;
+            run->mmio.len = res.mmio.len;
+            run->mmio.is_write = res.mmio.is_write ? 1 : 0;
+            std::memcpy(run->mmio.data, res.mmio.data.data(), 8);
+            if (!res.mmio.is_write) pending_ = Pending::MmioRead;
+            count(vcpu_stat::mmio_exits);
+            return 0;
+        case cpu::ExitReason::Hlt:
+            run->exit_reason = u::EXIT_HLT;
+            count(vcpu_stat::halt_exits);
+            return 0;
+        case cpu::ExitReason::Shutdown: run->exit_reason = u::EXIT_SHUTDOWN; return 0;
+        case cpu::ExitReason::Intr:
+            run->exit_reason = u::EXIT_INTR;
+            count(vcpu_stat::signal_exits);
+            return -EINTR;
+        case cpu::ExitReason::InternalError:
+            run->exit_reason = u::EXIT_INTERNAL_ERROR;
+            run->internal.suberror = u::INTERNAL_ERROR_EMULATION;
+            run->internal.ndata = 0;
+            count(vcpu_stat::insn_emulation_fail);
+            return 0;
+    }
+    return -EIO;
 }
 
 }  // namespace kvmemu::kvm

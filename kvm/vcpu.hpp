@@ -1,11 +1,13 @@
-// Vcpu: one virtual CPU: its architectural state, its CPUID table and its mmap()able run area
-// (a memfd of KVM_GET_VCPU_MMAP_SIZE bytes shared with the program). Serves vCPU-fd ioctls.
+// Vcpu: one virtual CPU: the software CPU's state and engine, its CPUID table, its mmap()able
+// run area (a memfd of KVM_GET_VCPU_MMAP_SIZE bytes shared with the program) and its stats.
+// Serves vCPU-fd ioctls; KVM_RUN executes guest code through the owning VM's MMU.
 #pragma once
 
 #include <sys/types.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -14,28 +16,43 @@
 #include "common/mapping.hpp"
 #include "common/unique_fd.hpp"
 #include "common/user_io.hpp"
+#include "cpu/engine.hpp"
 #include "kvm/caller.hpp"
+#include "kvm/guest_pages.hpp"
 #include "kvm/stats_file.hpp"
+#include "kvm/vcpu_stats.hpp"
 #include "uapi/kvm_run.hpp"
 #include "uapi/structs.hpp"
 
 namespace kvmemu::kvm {
 
+class Vm;
+
 class Vcpu {
 public:
-    // owner_tgid names the stats file: "kvm-<pid>/vcpu-<id>".
-    static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id, pid_t owner_tgid);
+    // owner_tgid names the stats file: "kvm-<pid>/vcpu-<id>". pages: the VMM's memory.
+    static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id, pid_t owner_tgid,
+                                                  std::unique_ptr<GuestPages> pages);
 
     [[nodiscard]] std::uint32_t id() const { return id_; }
     // The run area's memfd (the daemon keeps it; the program gets a duplicate).
     [[nodiscard]] int memfd() const { return memfd_.get(); }
-    [[nodiscard]] uapi::kvm_run* run_page() const { return static_cast<uapi::kvm_run*>(run_map_.data()); }
+    [[nodiscard]] uapi::kvm_run* run_page() const {
+        return static_cast<uapi::kvm_run*>(run_map_.data());
+    }
 
-    // vCPU-scope ioctl: >= 0 result or -errno. The owning Vm checks the caller's process first.
+    // vCPU-scope ioctl other than KVM_RUN: >= 0 result or -errno. The owning Vm checks the
+    // caller's process first.
     long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
+    // KVM_RUN: runs guest code until an exit, through `vm`'s MMU; 0, -EINTR or -errno.
+    long run(Vm& vm, const Caller& caller);
+    // Asks a KVM_RUN made by thread `tid` to return (-EINTR, KVM_EXIT_INTR) soon.
+    bool kick_if_running(pid_t tid);
+
     // KVM_GET_STATS_FD on the vCPU fd: a new read-only stats fd.
     Expected<UniqueFd> open_stats() const { return stats_.open_reader(); }
     [[nodiscard]] int stats_memfd() const { return stats_.fd(); }
+    [[nodiscard]] std::uint64_t stat(std::uint32_t offset) const;
 
 private:
     struct Key {
@@ -43,29 +60,38 @@ private:
     };
 
 public:
-    Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats);
+    Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
+         std::unique_ptr<GuestPages> pages);
 
 private:
     void reset();
+    void count(std::uint32_t stat_offset) { ++stats_data_[stat_offset / 8]; }
+    void publish_stats() { stats_.publish(std::as_bytes(std::span(stats_data_))); }
+    void complete_pending_locked();
+    long report_exit_locked(const cpu::RunResult& r);
 
     long set_cpuid2(std::uint64_t arg, UserIo& io);
     long get_cpuid2(std::uint64_t arg, UserIo& io);
     long msr_io(std::uint64_t arg, UserIo& io, bool write);
     long set_sregs(std::uint64_t arg, UserIo& io);
     long set_mp_state(std::uint64_t arg, UserIo& io);
+    long interrupt(std::uint64_t arg, UserIo& io);
 
     const std::uint32_t id_;
     UniqueFd memfd_;
     Mapping run_map_;
     StatsFile stats_;
+    std::unique_ptr<GuestPages> pages_;
+    std::atomic<bool> kick_{false};
+    std::atomic<pid_t> running_tid_{0};
 
-    std::mutex mu_;  // serialises ioctls of this vCPU
-    uapi::kvm_regs regs_{};
-    uapi::kvm_sregs sregs_{};
-    uapi::kvm_fpu fpu_{};
-    std::uint32_t mp_state_ = uapi::MP_STATE_RUNNABLE;
+    std::mutex mu_;  // vcpu->mutex: one ioctl of this vCPU at a time
+    cpu::CpuState state_;
+    cpu::Engine engine_;
     std::vector<uapi::kvm_cpuid_entry2> cpuid_;
-    std::map<std::uint32_t, std::uint64_t> msrs_;
+    enum class Pending { None, IoIn, MmioRead };
+    Pending pending_ = Pending::None;
+    std::array<std::uint64_t, kVcpuStatsDataSize / 8> stats_data_{};
 };
 
 }  // namespace kvmemu::kvm

@@ -15,17 +15,19 @@ namespace u = uapi;
 Expected<std::shared_ptr<Vm>> Vm::create(std::uint64_t id, pid_t owner_tgid, const Config& config,
                                          NxPermission nx_permission,
                                          std::unique_ptr<mmu::HostMappingOracle> host,
-                                         bool nx_huge_pages) {
+                                         bool nx_huge_pages, GuestPagesFactory guest_pages) {
     auto stats = StatsFile::create_vm("kvm-" + std::to_string(owner_tgid));
     if (!stats) return Errno{stats.error()};
     return std::make_shared<Vm>(Key{}, id, owner_tgid, config, std::move(nx_permission),
-                                std::move(*stats), std::move(host), nx_huge_pages);
+                                std::move(*stats), std::move(host), nx_huge_pages,
+                                std::move(guest_pages));
 }
 
 Vm::Vm(Key /*key*/, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
-       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages)
+       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages,
+       GuestPagesFactory guest_pages)
     : id_(id), owner_(owner), config_(config), nx_permission_(std::move(nx_permission)),
-      stats_(std::move(stats)), host_(std::move(host)), mmu_(*host_, nx_huge_pages) {
+      guest_pages_(std::move(guest_pages)), stats_(std::move(stats)), host_(std::move(host)), mmu_(*host_, nx_huge_pages) {
     stats_.publish_obj(mmu_.stats());
 }
 
@@ -55,6 +57,7 @@ long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserI
             return 0;
         }
         case u::CREATE_VCPU:
+        case u::GET_TSC_KHZ: return 2'000'000;  // the default guest TSC rate of new vCPUs
         case u::GET_STATS_FD:
             // These return fds, which only the supervisor can install (see fds.md).
             return -EOPNOTSUPP;
@@ -154,7 +157,8 @@ Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint6
     if (created_vcpus_ >= u::MAX_VCPUS) return Errno{EINVAL};
     for (const auto& v : vcpus_)
         if (v->id() == vcpu_id) return Errno{EEXIST};
-    auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id), owner_);
+    auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id), owner_,
+                             guest_pages_ ? guest_pages_(owner_) : nullptr);
     if (!vcpu) return Errno{vcpu.error()};
     std::shared_ptr<Vcpu> shared = std::move(*vcpu);
     vcpus_.push_back(shared);
@@ -178,6 +182,7 @@ long Vm::vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::ui
     // kvm_vcpu_ioctl(): only the VM's own process may use its vCPUs.
     if (caller.tgid != owner_) return -EIO;
     if (cmd == uapi::PRE_FAULT_MEMORY) return pre_fault_memory(arg, io);
+    if (cmd == uapi::RUN) return vcpu.run(*this, caller);
     return vcpu.ioctl(caller, cmd, arg, io);
 }
 

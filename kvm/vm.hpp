@@ -15,6 +15,7 @@
 #include "common/user_io.hpp"
 #include "kvm/caller.hpp"
 #include "kvm/config.hpp"
+#include "kvm/guest_pages.hpp"
 #include "kvm/memslots.hpp"
 #include "kvm/stats_file.hpp"
 #include "kvm/vcpu.hpp"
@@ -29,7 +30,8 @@ public:
     static Expected<std::shared_ptr<Vm>> create(std::uint64_t id, pid_t owner_tgid,
                                                 const Config& config, NxPermission nx_permission,
                                                 std::unique_ptr<mmu::HostMappingOracle> host,
-                                                bool nx_huge_pages);
+                                                bool nx_huge_pages,
+                                                GuestPagesFactory guest_pages = nullptr);
 
     [[nodiscard]] std::uint64_t id() const { return id_; }
     [[nodiscard]] pid_t owner() const { return owner_; }
@@ -70,7 +72,8 @@ private:
 
 public:
     Vm(Key, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
-       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages);
+       StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages,
+       GuestPagesFactory guest_pages);
 
 private:
     long enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io);
@@ -83,6 +86,7 @@ private:
     const pid_t owner_;
     const Config config_;
     const NxPermission nx_permission_;
+    const GuestPagesFactory guest_pages_;
 
     mutable std::mutex mu_;  // kvm->lock (and the MMU lock): vCPUs, capabilities, memslots, MMU
     std::uint32_t created_vcpus_ = 0;

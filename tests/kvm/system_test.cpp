@@ -2,6 +2,7 @@
 // protocols, VM/vCPU creation limits, memslot validation (errnos of kvm_main.c).
 #include <gtest/gtest.h>
 
+#include "cpu/engine.hpp"
 #include "kvm/cpu_model.hpp"
 #include "kvm/system.hpp"
 #include "tests/kvm/fake_user_io.hpp"
@@ -64,7 +65,7 @@ TEST(System, MsrIndexListWritesCountBeforeE2big) {
     io.put(A, u::kvm_msr_list{1});
     EXPECT_EQ(s.ioctl(kOwner, u::GET_MSR_INDEX_LIST, A, io), -E2BIG);
     const auto count = io.get<u::kvm_msr_list>(A).nmsrs;
-    EXPECT_EQ(count, kvmemu::kvm::msr_index_list().size());
+    EXPECT_EQ(count, kvmemu::cpu::Engine::msr_list().size());
     EXPECT_EQ(s.ioctl(kOwner, u::GET_MSR_INDEX_LIST, A, io), 0);
     EXPECT_EQ(io.get<std::uint32_t>(A + 4), 0x10U);  // IA32_TSC first
 }

@@ -1,0 +1,172 @@
+// Field-by-field conversions of CpuState to and from kvm_regs, kvm_sregs and kvm_fpu.
+#include "kvm/vcpu_state.hpp"
+
+#include <cstring>
+
+namespace kvmemu::kvm {
+
+namespace u = uapi;
+using namespace cpu;
+
+uapi::kvm_regs to_kvm_regs(const CpuState& s) {
+    u::kvm_regs r{};
+    r.rax = s.gpr[RAX];
+    r.rbx = s.gpr[RBX];
+    r.rcx = s.gpr[RCX];
+    r.rdx = s.gpr[RDX];
+    r.rsi = s.gpr[RSI];
+    r.rdi = s.gpr[RDI];
+    r.rsp = s.gpr[RSP];
+    r.rbp = s.gpr[RBP];
+    r.r8 = s.gpr[R8];
+    r.r9 = s.gpr[R9];
+    r.r10 = s.gpr[R10];
+    r.r11 = s.gpr[R11];
+    r.r12 = s.gpr[R12];
+    r.r13 = s.gpr[R13];
+    r.r14 = s.gpr[R14];
+    r.r15 = s.gpr[R15];
+    r.rip = s.rip;
+    r.rflags = s.rflags;
+    return r;
+}
+
+void from_kvm_regs(const u::kvm_regs& r, CpuState& s) {
+    s.gpr[RAX] = r.rax;
+    s.gpr[RBX] = r.rbx;
+    s.gpr[RCX] = r.rcx;
+    s.gpr[RDX] = r.rdx;
+    s.gpr[RSI] = r.rsi;
+    s.gpr[RDI] = r.rdi;
+    s.gpr[RSP] = r.rsp;
+    s.gpr[RBP] = r.rbp;
+    s.gpr[R8] = r.r8;
+    s.gpr[R9] = r.r9;
+    s.gpr[R10] = r.r10;
+    s.gpr[R11] = r.r11;
+    s.gpr[R12] = r.r12;
+    s.gpr[R13] = r.r13;
+    s.gpr[R14] = r.r14;
+    s.gpr[R15] = r.r15;
+    s.rip = r.rip;
+    s.rflags = r.rflags | fl::FIXED1;  // KVM forces the reserved bit 1
+}
+
+namespace {
+
+u::kvm_segment to_kvm(const Segment& g) {
+    u::kvm_segment k{};
+    k.base = g.base;
+    k.limit = g.limit;
+    k.selector = g.selector;
+    k.type = g.type;
+    k.present = g.present;
+    k.dpl = g.dpl;
+    k.db = g.db;
+    k.s = g.s;
+    k.l = g.l;
+    k.g = g.g;
+    k.avl = g.avl;
+    k.unusable = g.unusable;
+    return k;
+}
+
+Segment from_kvm(const u::kvm_segment& k) {
+    Segment g;
+    g.base = k.base;
+    g.limit = k.limit;
+    g.selector = k.selector;
+    g.type = k.type;
+    g.present = k.present;
+    g.dpl = k.dpl;
+    g.db = k.db;
+    g.s = k.s;
+    g.l = k.l;
+    g.g = k.g;
+    g.avl = k.avl;
+    g.unusable = k.unusable;
+    return g;
+}
+
+}  // namespace
+
+uapi::kvm_sregs to_kvm_sregs(const CpuState& s) {
+    u::kvm_sregs r{};
+    r.cs = to_kvm(s.seg[CS]);
+    r.ds = to_kvm(s.seg[DS]);
+    r.es = to_kvm(s.seg[ES]);
+    r.fs = to_kvm(s.seg[FS]);
+    r.gs = to_kvm(s.seg[GS]);
+    r.ss = to_kvm(s.seg[SS]);
+    r.tr = to_kvm(s.tr);
+    r.ldt = to_kvm(s.ldt);
+    r.gdt.base = s.gdt.base;
+    r.gdt.limit = s.gdt.limit;
+    r.idt.base = s.idt.base;
+    r.idt.limit = s.idt.limit;
+    r.cr0 = s.cr0;
+    r.cr2 = s.cr2;
+    r.cr3 = s.cr3;
+    r.cr4 = s.cr4;
+    r.cr8 = s.cr8;
+    r.efer = s.efer;
+    r.apic_base = s.apic_base;
+    // A vector queued by KVM_INTERRUPT and not yet delivered shows in interrupt_bitmap.
+    if (s.pending_irq >= 0 && s.pending_irq < 256)
+        r.interrupt_bitmap[s.pending_irq / 64] |= 1ULL << (s.pending_irq % 64);
+    return r;
+}
+
+void from_kvm_sregs(const u::kvm_sregs& r, CpuState& s) {
+    s.seg[CS] = from_kvm(r.cs);
+    s.seg[DS] = from_kvm(r.ds);
+    s.seg[ES] = from_kvm(r.es);
+    s.seg[FS] = from_kvm(r.fs);
+    s.seg[GS] = from_kvm(r.gs);
+    s.seg[SS] = from_kvm(r.ss);
+    s.tr = from_kvm(r.tr);
+    s.ldt = from_kvm(r.ldt);
+    s.gdt = {r.gdt.base, r.gdt.limit};
+    s.idt = {r.idt.base, r.idt.limit};
+    s.cr0 = r.cr0;
+    s.cr2 = r.cr2;
+    s.cr3 = r.cr3;
+    s.cr4 = r.cr4;
+    s.cr8 = r.cr8;
+    s.efer = r.efer;
+    s.apic_base = r.apic_base;
+    s.pending_irq = -1;
+    for (int i = 0; i < 256; ++i)
+        if ((r.interrupt_bitmap[i / 64] >> (i % 64)) & 1) {
+            s.pending_irq = i;
+            break;
+        }
+}
+
+uapi::kvm_fpu to_kvm_fpu(const CpuState& s) {
+    u::kvm_fpu f{};
+    for (int i = 0; i < 8; ++i) std::memcpy(f.fpr[i], s.fx.st[i].data(), 16);
+    f.fcw = s.fx.fcw;
+    f.fsw = s.fx.fsw;
+    f.ftwx = s.fx.ftw;
+    f.last_opcode = s.fx.fop;
+    f.last_ip = s.fx.fip;
+    f.last_dp = s.fx.fdp;
+    for (int i = 0; i < 16; ++i) std::memcpy(f.xmm[i], s.fx.xmm[i].data(), 16);
+    f.mxcsr = s.fx.mxcsr;
+    return f;
+}
+
+void from_kvm_fpu(const u::kvm_fpu& f, CpuState& s) {
+    for (int i = 0; i < 8; ++i) std::memcpy(s.fx.st[i].data(), f.fpr[i], 16);
+    s.fx.fcw = f.fcw;
+    s.fx.fsw = f.fsw;
+    s.fx.ftw = f.ftwx;
+    s.fx.fop = f.last_opcode;
+    s.fx.fip = f.last_ip;
+    s.fx.fdp = f.last_dp;
+    for (int i = 0; i < 16; ++i) std::memcpy(s.fx.xmm[i].data(), f.xmm[i], 16);
+    s.fx.mxcsr = f.mxcsr;
+}
+
+}  // namespace kvmemu::kvm

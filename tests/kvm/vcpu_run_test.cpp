@@ -1,0 +1,201 @@
+// KVM_RUN through the software vCPU with the VMM's memory in this process: exits and their
+// completion as kvm_run lays them out, and instruction fetches reaching the VM's MMU (NX splits).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kvm/system.hpp"
+#include "tests/kvm/fake_user_io.hpp"
+#include "uapi/caps.hpp"
+#include "uapi/ioctls.hpp"
+
+namespace u = kvmemu::uapi;
+using kvmemu::kvm::Caller;
+using kvmemu::kvm::Config;
+using kvmemu::kvm::HostMappingLevel;
+using kvmemu::kvm::System;
+using kvmemu::test::FakeUserIo;
+
+namespace {
+
+constexpr Caller kOwner{101, 100};
+constexpr std::uint64_t A = FakeUserIo::kBase;
+constexpr std::uint64_t kMem = 8ULL << 20;
+constexpr std::uint64_t kCode = 0x200000;  // region B: code
+constexpr std::uint64_t kMmio = 0x70000000;  // no memslot; < 2 GiB: disp32 is sign-extended
+
+struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+};
+
+struct RunFixture : ::testing::Test {
+    System system{Config{kvmemu::kvm::CapNumbering::Both, HostMappingLevel::k2M},
+                  [](pid_t) { return 0; }};
+    FakeUserIo io;
+    std::unique_ptr<std::uint8_t, FreeDeleter> mem;
+    std::shared_ptr<kvmemu::kvm::Vm> vm;
+    std::shared_ptr<kvmemu::kvm::Vcpu> vcpu;
+
+    void boot(bool disable_nx, const std::vector<std::uint8_t>& code) {
+        void* p = nullptr;
+        ASSERT_EQ(::posix_memalign(&p, 2 << 20, kMem), 0);
+        mem.reset(static_cast<std::uint8_t*>(p));
+        std::memset(mem.get(), 0, kMem);
+        vm = *system.create_vm(kOwner, 0);
+        if (disable_nx) {
+            u::kvm_enable_cap cap{};
+            cap.cap = u::CAP_VM_DISABLE_NX_HUGE_PAGES;
+            io.put(A, cap);
+            ASSERT_EQ(vm->ioctl(kOwner, u::ENABLE_CAP, A, io), 0);
+        }
+        io.put(A, u::kvm_userspace_memory_region{0, 0, 0, kMem,
+                                                 reinterpret_cast<std::uintptr_t>(mem.get())});
+        ASSERT_EQ(vm->ioctl(kOwner, u::SET_USER_MEMORY_REGION, A, io), 0);
+        // Identity paging with 1 GiB pages: PML4 at 0x1000, PDPT at 0x2000.
+        auto* pml4 = reinterpret_cast<std::uint64_t*>(mem.get() + 0x1000);
+        auto* pdpt = reinterpret_cast<std::uint64_t*>(mem.get() + 0x2000);
+        pml4[0] = 0x2000 | 3;
+        for (std::uint64_t i = 0; i < 4; ++i) pdpt[i] = (i << 30) | 0x83;
+        std::memcpy(mem.get() + kCode, code.data(), code.size());
+
+        vcpu = *system.create_vcpu(*vm, kOwner, 0);
+        ASSERT_EQ(call(u::GET_SREGS), 0);
+        auto s = io.get<u::kvm_sregs>(A);
+        s.cr0 = 0x80000011;
+        s.cr4 = 0x20;
+        s.efer = 0x500;
+        s.cr3 = 0x1000;
+        s.cs = {0, 0xffffffff, 8, 0xb, 1, 0, 0, 1, 1, 1, 0, 0, 0};
+        for (auto* seg : {&s.ds, &s.es, &s.ss, &s.fs, &s.gs})
+            *seg = {0, 0xffffffff, 16, 0x3, 1, 0, 1, 1, 0, 1, 0, 0, 0};
+        io.put(A, s);
+        ASSERT_EQ(call(u::SET_SREGS), 0);
+        u::kvm_regs r{};
+        r.rip = kCode;
+        r.rsp = 0x100000;
+        r.rflags = 2;
+        io.put(A, r);
+        ASSERT_EQ(call(u::SET_REGS), 0);
+    }
+    long call(std::uint32_t cmd, std::uint64_t arg = A) {
+        return vm->vcpu_ioctl(*vcpu, kOwner, cmd, arg, io);
+    }
+    u::kvm_run& run() { return *vcpu->run_page(); }
+    std::uint8_t* pio() { return reinterpret_cast<std::uint8_t*>(&run()) + run().io.data_offset; }
+    u::kvm_regs regs() {
+        EXPECT_EQ(call(u::GET_REGS), 0);
+        return io.get<u::kvm_regs>(A);
+    }
+};
+
+TEST_F(RunFixture, PortIoExitsCompleteAndHlt) {
+    boot(false, {0xb0, 0x42,    // mov al, 0x42
+                 0xe6, 0x10,    // out 0x10, al
+                 0xe4, 0x11,    // in al, 0x11
+                 0x04, 0x01,    // add al, 1
+                 0xe6, 0x12,    // out 0x12, al
+                 0xf4});        // hlt
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_IO);
+    EXPECT_EQ(run().io.direction, u::EXIT_IO_OUT);
+    EXPECT_EQ(run().io.port, 0x10);
+    EXPECT_EQ(run().io.size, 1);
+    EXPECT_EQ(run().io.count, 1U);
+    EXPECT_EQ(run().io.data_offset, 4096U);
+    EXPECT_EQ(pio()[0], 0x42);
+    EXPECT_EQ(regs().rip, kCode + 4);  // after the OUT
+
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_IO);
+    EXPECT_EQ(run().io.direction, u::EXIT_IO_IN);
+    EXPECT_EQ(run().io.port, 0x11);
+    pio()[0] = 0x99;  // the VMM answers the IN
+
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_IO);
+    EXPECT_EQ(run().io.port, 0x12);
+    EXPECT_EQ(pio()[0], 0x9a);  // 0x99 + 1: the IN completed with the VMM's byte
+
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+    EXPECT_EQ(regs().rip, kCode + 11);
+    EXPECT_EQ(vcpu->stat(kvmemu::kvm::vcpu_stat::io_exits), 3U);
+    EXPECT_EQ(vcpu->stat(kvmemu::kvm::vcpu_stat::halt_exits), 1U);
+}
+
+TEST_F(RunFixture, MmioWriteAndReadWithCompletion) {
+    boot(false, {0xc7, 0x04, 0x25, 0x00, 0x00, 0x00, 0x70, 0x34, 0x12, 0x00, 0x00,  // mov dword [0x70000000], 0x1234
+                 0x8b, 0x1c, 0x25, 0x08, 0x00, 0x00, 0x70,                          // mov ebx, [0x70000008]
+                 0xf4});
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_MMIO);
+    EXPECT_EQ(run().mmio.phys_addr, kMmio);
+    EXPECT_EQ(run().mmio.len, 4U);
+    EXPECT_EQ(run().mmio.is_write, 1);
+    std::uint32_t v = 0;
+    std::memcpy(&v, run().mmio.data, 4);
+    EXPECT_EQ(v, 0x1234U);
+
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_MMIO);
+    EXPECT_EQ(run().mmio.phys_addr, kMmio + 8);
+    EXPECT_EQ(run().mmio.is_write, 0);
+    const std::uint32_t answer = 0xfeedbeef;
+    std::memcpy(run().mmio.data, &answer, 4);
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+    EXPECT_EQ(regs().rbx, 0xfeedbeefU);
+}
+
+TEST_F(RunFixture, GuestWritesReachTheVmmMemory) {
+    boot(false, {0xc7, 0x04, 0x25, 0x00, 0x00, 0x30, 0x00, 0x78, 0x56, 0x34, 0x12,  // mov dword [0x300000], 0x12345678
+                 0xf4});
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+    std::uint32_t v = 0;
+    std::memcpy(&v, mem.get() + 0x300000, 4);
+    EXPECT_EQ(v, 0x12345678U);
+}
+
+TEST_F(RunFixture, ImmediateExitReturnsEintr) {
+    boot(false, {0xf4});
+    run().immediate_exit = 1;
+    EXPECT_EQ(call(u::RUN, 0), -EINTR);
+    EXPECT_EQ(run().exit_reason, u::EXIT_INTR);
+    run().immediate_exit = 0;
+    EXPECT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+}
+
+TEST_F(RunFixture, InstructionFetchSplitsAHugePageUnderTheMitigation) {
+    ASSERT_EQ(system.write_param("nx_huge_pages", "force"), 0);
+    boot(false, {0xf4});
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+    // The fetch at 0x200000 mapped a 4K executable page; region B is an NX split. The page
+    // tables (read in region A) are mapped 2M.
+    EXPECT_EQ(vm->stats().nx_lpage_splits, 1U);
+    const auto leaf = vm->lookup(kCode);
+    ASSERT_TRUE(leaf);
+    EXPECT_EQ(leaf->level, kvmemu::mmu::Level::k4K);
+    const auto tables = vm->lookup(0x1000);
+    ASSERT_TRUE(tables);
+    EXPECT_EQ(tables->level, kvmemu::mmu::Level::k2M);
+}
+
+TEST_F(RunFixture, InstructionFetchKeepsTheHugePageWithTheCapability) {
+    ASSERT_EQ(system.write_param("nx_huge_pages", "force"), 0);
+    boot(true, {0xf4});
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+    EXPECT_EQ(vm->stats().nx_lpage_splits, 0U);
+    const auto leaf = vm->lookup(kCode);
+    ASSERT_TRUE(leaf);
+    EXPECT_EQ(leaf->level, kvmemu::mmu::Level::k2M);
+    EXPECT_NE(leaf->spte & 0x4, 0U);  // executable huge leaf
+}
+
+}  // namespace
