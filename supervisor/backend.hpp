@@ -44,19 +44,26 @@ struct Reply {
     }
 };
 
+// Threading: handle() runs concurrently on several supervisor threads (each session's receive
+// thread, and the per-caller-thread workers of blocking calls); calls of one traced thread
+// arrive in order. Every method must be thread-safe.
 class Backend {
 public:
     virtual ~Backend() = default;
     // Answers one trapped call. Runs on a supervisor thread; may block for long (KVM_RUN) when
     // may_block(cmd) said so, in which case it runs on a thread of its own. `mem` reads and
-    // writes the caller's memory.
+    // writes the caller's memory. Anything that is not ours must answer Reply::cont() quickly
+    // (the filter traps request numbers on every fd).
     virtual Reply handle(const TrappedIoctl& call, TargetFd& target, UserIo& mem) = 0;
     // True for requests that can take unbounded time (KVM_RUN): never run them inline.
     virtual bool may_block(std::uint32_t cmd) const = 0;
-    // Asks a call running in handle() on behalf of `tid` to return soon (its notification was
-    // interrupted, e.g. by a signal to that thread).
+    // Asks a call running in handle() on behalf of `tid` to return soon (its caller got a
+    // signal or died, or the daemon is stopping). Called only while that handle() runs, at
+    // most once per call, from another thread; it must not wait for handle() to return.
     virtual void interrupt(pid_t tid) = 0;
-    // The traced process `tgid` is gone (its listener reported POLLHUP): drop what it owned.
+    // The traced process `tgid` has exited (its pidfd, or the listener's POLLHUP, said so):
+    // drop what it owned. Called once per process that made a trapped call, after all its
+    // calls returned; not called when the supervisor itself stops.
     virtual void process_gone(pid_t tgid) = 0;
 };
 

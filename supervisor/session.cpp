@@ -86,6 +86,7 @@ void Session::loop() {
         }
         if ((fds[0].revents & POLLIN) != 0) {
             receive_one();
+            if (broken_) break;
         } else if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
             program_gone = true;  // every task using the filter has exited
         }
@@ -100,12 +101,20 @@ void Session::loop() {
 void Session::receive_one() {
     auto notif = receiver_.receive(listener_.get());
     if (!notif) {
-        if (notif.error() != ENOENT && log_once_.first("recv " + std::to_string(notif.error()))) {
+        if (notif.error() == ENOENT) return;  // the caller left (signal) before we took its call
+        if (log_once_.first("recv " + std::to_string(notif.error()))) {
             spdlog::error("supervisor: receiving a notification failed: {}",
                           std::strerror(notif.error()));
         }
-        return;  // ENOENT: the caller left (signal) before we took its call
+        if (++receive_failures_ >= kMaxReceiveFailures) {
+            spdlog::error("supervisor: giving up the listener of launcher {}; its KVM ioctls"
+                          " now fail with ENOSYS",
+                          launcher_pid_);
+            broken_ = true;
+        }
+        return;
     }
+    receive_failures_ = 0;
     const std::uint64_t id = notif->id;
     if (!notif->is_native_ioctl()) {
         if (log_once_.first("not ioctl")) {

@@ -79,6 +79,9 @@ private:
     CallRunner runner_;
     CallerRegistry registry_;
     std::map<pid_t, std::unique_ptr<BlockingWorker>> workers_;  // by traced thread id
+    static constexpr int kMaxReceiveFailures = 100;  // in a row: the listener is unusable
+    int receive_failures_ = 0;
+    bool broken_ = false;
     std::atomic<bool> finished_{false};
     std::atomic<bool> stopped_{false};
     std::thread thread_;
