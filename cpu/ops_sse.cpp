@@ -146,6 +146,79 @@ void pshuf(Core& c, const Insn& i) {
     set_xmm(c, i.r0, r);
 }
 
+V op_unpcklps(V a, V b) { return _mm_castps_si128(_mm_unpacklo_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b))); }
+V op_unpckhps(V a, V b) { return _mm_castps_si128(_mm_unpackhi_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b))); }
+V op_pmuludq(V a, V b) { return _mm_mul_epu32(a, b); }
+V op_pmaddwd(V a, V b) { return _mm_madd_epi16(a, b); }
+V op_pmulhw(V a, V b) { return _mm_mulhi_epi16(a, b); }
+V op_pmulhuw(V a, V b) { return _mm_mulhi_epu16(a, b); }
+V op_paddsb(V a, V b) { return _mm_adds_epi8(a, b); }
+V op_paddsw(V a, V b) { return _mm_adds_epi16(a, b); }
+V op_paddusw(V a, V b) { return _mm_adds_epu16(a, b); }
+V op_psubsb(V a, V b) { return _mm_subs_epi8(a, b); }
+V op_psubsw(V a, V b) { return _mm_subs_epi16(a, b); }
+V op_psubusw(V a, V b) { return _mm_subs_epu16(a, b); }
+V op_pavgw(V a, V b) { return _mm_avg_epu16(a, b); }
+
+// SHUFPS (aux 0) / SHUFPD (aux 1): xmm, xmm/m128, imm8.
+template <Form S>
+void shufp(Core& c, const Insn& i) {
+    sse_check(c);
+    const V b = S == Form::M ? load16(c, ea(c, i), true) : xmm(c, i.r1);
+    const V a = xmm(c, i.r0);
+    const auto imm = static_cast<unsigned>(i.imm);
+    V r;
+    if (i.aux == 0) {
+        uint32_t x[4], y[4], d[4];
+        std::memcpy(x, &a, 16);
+        std::memcpy(y, &b, 16);
+        d[0] = x[imm & 3];
+        d[1] = x[(imm >> 2) & 3];
+        d[2] = y[(imm >> 4) & 3];
+        d[3] = y[(imm >> 6) & 3];
+        std::memcpy(&r, d, 16);
+    } else {
+        uint64_t x[2], y[2], d[2];
+        std::memcpy(x, &a, 16);
+        std::memcpy(y, &b, 16);
+        d[0] = x[imm & 1];
+        d[1] = y[(imm >> 1) & 1];
+        std::memcpy(&r, d, 16);
+    }
+    set_xmm(c, i.r0, r);
+}
+
+// MOVHLPS (aux 0) / MOVLHPS (aux 1), register forms.
+void movhl(Core& c, const Insn& i) {
+    sse_check(c);
+    auto& d = c.st->fx.xmm[i.r0];
+    const auto& s = c.st->fx.xmm[i.r1];
+    if (i.aux == 0) std::memcpy(d.data(), s.data() + 8, 8);
+    else std::memcpy(d.data() + 8, s.data(), 8);
+}
+
+// PEXTRW r32, xmm, imm8 / PINSRW xmm, r32/m16, imm8 (aux 0 / 1).
+template <Form S>
+void pxw(Core& c, const Insn& i) {
+    sse_check(c);
+    if (i.aux == 0) {
+        uint16_t w;
+        std::memcpy(&w, c.st->fx.xmm[i.r1].data() + 2 * (i.imm & 7), 2);
+        c.st->gpr[i.r0] = w;
+    } else {
+        const uint16_t w = S == Form::M ? rd<uint16_t>(c, ea(c, i)) : static_cast<uint16_t>(c.st->gpr[i.r1]);
+        std::memcpy(c.st->fx.xmm[i.r0].data() + 2 * (i.imm & 7), &w, 2);
+    }
+}
+
+// MOVMSKPS (aux 0) / MOVMSKPD (aux 1).
+void movmskp(Core& c, const Insn& i) {
+    sse_check(c);
+    const V v = xmm(c, i.r1);
+    c.st->gpr[i.r0] = static_cast<uint32_t>(i.aux == 0 ? _mm_movemask_ps(_mm_castsi128_ps(v))
+                                                       : _mm_movemask_pd(_mm_castsi128_pd(v)));
+}
+
 void pmovmskb(Core& c, const Insn& i) {
     sse_check(c);
     c.st->gpr[i.r0] = static_cast<uint32_t>(_mm_movemask_epi8(xmm(c, i.r1)));
@@ -389,6 +462,46 @@ bool lower_sse(DecodeCtx& x) {
             if (!is_xmm(x, 0)) return false;
             o.aux = m == ZYDIS_MNEMONIC_PSHUFD ? 0 : m == ZYDIS_MNEMONIC_PSHUFLW ? 1 : 2;
             o.fn = f1 == Form::M ? &pshuf<Form::M> : &pshuf<Form::R>;
+            break;
+        case ZYDIS_MNEMONIC_UNPCKLPS: o.fn = bin<op_unpcklps>(x); break;
+        case ZYDIS_MNEMONIC_UNPCKHPS: o.fn = bin<op_unpckhps>(x); break;
+        case ZYDIS_MNEMONIC_UNPCKLPD: o.fn = bin<op_punpcklqdq>(x); break;
+        case ZYDIS_MNEMONIC_UNPCKHPD: o.fn = bin<op_punpckhqdq>(x); break;
+        case ZYDIS_MNEMONIC_PMULUDQ: o.fn = bin<op_pmuludq>(x); break;
+        case ZYDIS_MNEMONIC_PMADDWD: o.fn = bin<op_pmaddwd>(x); break;
+        case ZYDIS_MNEMONIC_PMULHW: o.fn = bin<op_pmulhw>(x); break;
+        case ZYDIS_MNEMONIC_PMULHUW: o.fn = bin<op_pmulhuw>(x); break;
+        case ZYDIS_MNEMONIC_PADDSB: o.fn = bin<op_paddsb>(x); break;
+        case ZYDIS_MNEMONIC_PADDSW: o.fn = bin<op_paddsw>(x); break;
+        case ZYDIS_MNEMONIC_PADDUSW: o.fn = bin<op_paddusw>(x); break;
+        case ZYDIS_MNEMONIC_PSUBSB: o.fn = bin<op_psubsb>(x); break;
+        case ZYDIS_MNEMONIC_PSUBSW: o.fn = bin<op_psubsw>(x); break;
+        case ZYDIS_MNEMONIC_PSUBUSW: o.fn = bin<op_psubusw>(x); break;
+        case ZYDIS_MNEMONIC_PAVGW: o.fn = bin<op_pavgw>(x); break;
+        case ZYDIS_MNEMONIC_SHUFPS: case ZYDIS_MNEMONIC_SHUFPD:
+            if (!is_xmm(x, 0)) return false;
+            o.aux = m == ZYDIS_MNEMONIC_SHUFPS ? 0 : 1;
+            o.fn = f1 == Form::M ? &shufp<Form::M> : &shufp<Form::R>;
+            break;
+        case ZYDIS_MNEMONIC_MOVHLPS: case ZYDIS_MNEMONIC_MOVLHPS:
+            if (!is_xmm(x, 0) || !is_xmm(x, 1)) return false;
+            o.aux = m == ZYDIS_MNEMONIC_MOVHLPS ? 0 : 1;
+            o.fn = &movhl;
+            break;
+        case ZYDIS_MNEMONIC_PEXTRW:
+            if (!is_xmm(x, 1) || f0 != Form::R) return false;
+            o.aux = 0;
+            o.fn = &pxw<Form::R>;
+            break;
+        case ZYDIS_MNEMONIC_PINSRW:
+            if (!is_xmm(x, 0)) return false;
+            o.aux = 1;
+            o.fn = f1 == Form::M ? &pxw<Form::M> : &pxw<Form::R>;
+            break;
+        case ZYDIS_MNEMONIC_MOVMSKPS: case ZYDIS_MNEMONIC_MOVMSKPD:
+            if (!is_xmm(x, 1)) return false;
+            o.aux = m == ZYDIS_MNEMONIC_MOVMSKPS ? 0 : 1;
+            o.fn = &movmskp;
             break;
         case ZYDIS_MNEMONIC_PMOVMSKB:
             if (!is_xmm(x, 1)) return false;
