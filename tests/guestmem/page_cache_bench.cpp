@@ -60,10 +60,10 @@ void BM_ReadOnePage(benchmark::State& state) {
 BENCHMARK(BM_ReadOnePage);
 
 // One KVM_RUN's memory traffic: invalidate, first touch of N pages (spread over the 16 MiB),
-// a write to every 4th of them, flush. Counters per run.
+// a write to every 4th of them, flush (changed bytes, or whole pages). Counters per run.
 void BM_PageCacheRun(benchmark::State& state) {
     Client& c = client();
-    PageCache cache(*c.memory);
+    PageCache cache(*c.memory, state.range(2) != 0 ? WriteBack::WholePages : WriteBack::ChangedBytes);
     const auto n = static_cast<std::size_t>(state.range(0));
     const bool prefetch = state.range(1) != 0;
     const std::size_t stride = prefetch ? 1 : 7;  // prefetch: one contiguous range
@@ -91,9 +91,10 @@ void BM_PageCacheRun(benchmark::State& state) {
         runs * static_cast<double>(n), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_PageCacheRun)
-    ->ArgsProduct({{1, 4, 16, 64, 256}, {0}})
-    ->ArgsProduct({{16, 256}, {1}})
-    ->ArgNames({"pages", "prefetch"});
+    ->ArgsProduct({{1, 4, 16, 64, 256}, {0}, {0}})
+    ->ArgsProduct({{16, 256}, {1}, {0}})
+    ->ArgsProduct({{64, 256}, {0}, {1}})
+    ->ArgNames({"pages", "prefetch", "whole"});
 
 // page() on pages already cached: the same page (lookaside) and round-robin over 64 (hash).
 void BM_PageCacheHit(benchmark::State& state) {
