@@ -10,10 +10,10 @@
 //                    reported (so before the client sees kvm_run for a port-I/O exit): flush() --
 //                    the client's memory then holds every guest write of the run.
 // Cost per run: one process_vm_readv (+ one pidfd poll) per page first touched in the run, and
-// one process_vm_writev (+ two polls) per flush for all dirty pages together (client-adjacent
-// dirty pages share one remote iovec; up to IOV_MAX per call); 4 KiB copied each way per page.
-// Measured (guestmem/README.md): ~3.5 us CPU per page touched, ~3 us per flush; prefetch() of a
-// contiguous range brings the per-page load cost to ~1.2 us.
+// one process_vm_writev (+ two polls) per flush for all changed bytes together (one iovec per
+// changed run; WholePages: client-adjacent pages share a remote iovec); none if nothing changed.
+// Measured (guestmem/README.md): ~3.5-4.5 us CPU per page touched, ~3 us per flush; prefetch()
+// of a contiguous range brings the per-page load cost to ~1.2-1.6 us.
 // Write-back (WriteBack below): ChangedBytes (default) snapshots a page when it is first taken
 // for writing and flush() writes only the byte runs that differ from the snapshot, so a client
 // thread writing other bytes of the same page during the run (an I/O thread filling a ring) keeps
