@@ -14,10 +14,7 @@ void BlockCache::new_run(uint64_t epoch) {
     flush_jump_cache();
 }
 
-void BlockCache::flush_jump_cache() {
-    std::fill(jump_.begin(), jump_.end(), JumpEntry{});
-    ++gen_;
-}
+void BlockCache::flush_jump_cache() { ++gen_; }  // O(1): entries of older generations are stale
 
 void BlockCache::clear() {
     flush_jump_cache();
@@ -93,7 +90,7 @@ Block* BlockCache::build(Core& c, uint64_t gpa, uint8_t* page) {
 Block* BlockCache::lookup(Core& c) {
     const uint64_t rip = c.st->rip;
     JumpEntry& j = jump_[(rip ^ (rip >> 12)) & (kJumpCacheSize - 1)];
-    if (j.rip == rip && j.cpl3 == c.cpl3 && j.block != nullptr) return j.block;
+    if (j.rip == rip && j.gen == gen_ && j.cpl3 == c.cpl3) return j.block;
 
     const TlbEntry& e = c.tlb[(rip >> 12) & (kTlbSize - 1)];
     uint8_t* page;
@@ -122,6 +119,7 @@ Block* BlockCache::lookup(Core& c) {
     if (b->cacheable) {
         j.rip = rip;
         j.cpl3 = c.cpl3;
+        j.gen = gen_;
         j.block = b;
     }
     return b;

@@ -103,6 +103,8 @@ uint64_t walk(Core& c, uint64_t va, Access acc) {
 uint64_t translate(Core& c, uint64_t va, Access acc) { return walk(c, va, acc); }
 
 void tlb_flush(Core& c) {
+    if (++c.tlb_gen < kTlbGens) return;  // O(1): old tags no longer match
+    c.tlb_gen = 0;
     for (auto& e : c.tlb) e = TlbEntry{};
 }
 

@@ -64,6 +64,7 @@ private:
     struct JumpEntry {
         uint64_t rip = ~0ULL;
         uint64_t cpl3 = 0;
+        uint64_t gen = 0;  // valid while equal to gen_
         Block* block = nullptr;
     };
     void drop(Block* b);

@@ -73,6 +73,7 @@ struct TlbEntry {
 };
 
 inline constexpr unsigned kTlbSize = 256;
+inline constexpr uint64_t kTlbGens = 1024;
 
 class BlockCache;
 
@@ -85,6 +86,7 @@ struct Core {
     uint64_t next_rip = 0;
     bool stop = false;     // end the current block after this instruction
     uint64_t cpl3 = 0;     // 1 when CPL is 3 (folded into TLB tags)
+    uint64_t tlb_gen = 0;  // 0..kTlbGens-1, bits 1..10 of TLB tags; bumping it flushes the TLB
 
     std::array<TlbEntry, kTlbSize> tlb{};
 
@@ -142,7 +144,10 @@ void tlb_flush(Core& c);
 void tlb_flush_page(Core& c, uint64_t va);
 void tlb_drop_writes_to(Core& c, uint64_t gpa_page);
 
-[[gnu::always_inline]] inline uint64_t tag_of(const Core& c, uint64_t va) { return (va & ~0xfffULL) | c.cpl3; }
+// Valid tags never have bit 11 set, so the empty tag ~0 never matches.
+[[gnu::always_inline]] inline uint64_t tag_of(const Core& c, uint64_t va) {
+    return (va & ~0xfffULL) | c.cpl3 | (c.tlb_gen << 1);
+}
 
 template <class T>
 [[gnu::always_inline]] inline T rd(Core& c, uint64_t va) {

@@ -230,3 +230,18 @@ TEST(Code, InstructionCrossingPageBoundary) {
 
 }  // namespace
 }  // namespace kvmemu::cpu::test
+
+namespace kvmemu::cpu::test {
+namespace {
+
+TEST(Paging, ManyTlbFlushesWrapGeneration) {
+    Guest g;
+    g.bus.put<uint64_t>(0x21000, 7);
+    g.load("mov ecx, 3000\nmov rdx, cr3\nxor eax, eax\n"
+           "1: mov cr3, rdx\nadd rax, [0x21000]\ndec ecx\njnz 1b\nhlt");
+    ASSERT_EQ(g.run().reason, ExitReason::Hlt);
+    EXPECT_EQ(g.st.gpr[RAX], 21000u);
+}
+
+}  // namespace
+}  // namespace kvmemu::cpu::test
