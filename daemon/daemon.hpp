@@ -8,8 +8,10 @@
 
 #include "daemon/cuse_device.hpp"
 #include "daemon/kvm_backend.hpp"
+#include "daemon/nx_recovery_scheduler.hpp"
 #include "daemon/options.hpp"
 #include "kvm/system.hpp"
+#include "mmu/nx_params.hpp"
 
 namespace kvmemu::daemon {
 
@@ -17,7 +19,10 @@ class SupervisorService;
 
 class Daemon {
 public:
-    explicit Daemon(Options options);
+    // The kvm module parameters as the options set them at start, or a message saying why not.
+    static Expected<mmu::NxParams> initial_params(const Options& options, std::string& error);
+
+    Daemon(Options options, mmu::NxParams params);
     ~Daemon();
 
     // Runs until SIGTERM/SIGINT. Returns the process exit code.
@@ -32,6 +37,7 @@ private:
     boost::asio::signal_set signals_;
     kvm::System system_;
     CuseDevice device_;
+    NxRecoveryScheduler recovery_;
     std::unique_ptr<KvmBackend> backend_;
     std::unique_ptr<SupervisorService> supervisor_;
     bool stopping_ = false;

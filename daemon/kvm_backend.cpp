@@ -21,7 +21,7 @@ KvmBackend::KvmBackend(kvm::System& system, std::string device_path, dev_t rdev)
 
 bool KvmBackend::may_block(std::uint32_t cmd) const { return cmd == u::RUN; }
 
-void KvmBackend::interrupt(pid_t /*tid*/) {}
+void KvmBackend::interrupt(pid_t tid) { system_.kick_thread(tid); }
 
 void KvmBackend::process_gone(pid_t tgid) { system_.destroy_vms_of(tgid); }
 

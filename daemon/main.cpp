@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
             major(st.st_rdev), minor(st.st_rdev));
         return 1;
     }
-    kvmemu::daemon::Daemon daemon(std::move(*options));
+    std::string error;
+    auto params = kvmemu::daemon::Daemon::initial_params(*options, error);
+    if (!params) {
+        spdlog::error("{}", error);
+        return 2;
+    }
+    kvmemu::daemon::Daemon daemon(std::move(*options), *params);
     return daemon.run();
 }

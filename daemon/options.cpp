@@ -11,6 +11,9 @@ namespace po = boost::program_options;
 std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     Options o;
     std::string numbering = "both";
+    std::string host_level = "detect";
+    std::string config_file;
+    std::string nx, ratio, period;
     po::options_description desc(
         "kvmemud: a userspace /dev/kvm over CUSE\n\nUsage: kvmemud [options]\n\nOptions");
     desc.add_options()
@@ -25,12 +28,29 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
          "mainline (220 only, exactly as real KVM)")
         ("socket", po::value(&o.socket_path)->default_value(o.socket_path),
          "unix socket where kvmemu-run hands over its seccomp listener")
+        ("control", po::value(&o.control_path)->default_value(o.control_path),
+         "unix socket of kvmemuctl (root only)")
+        ("host-mapping-level", po::value(&host_level)->default_value(host_level),
+         "host page size the MMU assumes behind guest memory: detect (from the VMM's real "
+         "mapping: hugetlb and THP), 4k (never huge), 2m (as if 2 MiB-backed, e.g. under UML), "
+         "1g (as if 1 GiB-backed); memslot alignment, dirty logging and the NX rule still apply")
+        ("nx-huge-pages", po::value(&nx),
+         "initial kvm.nx_huge_pages: off, force, auto, never or a boolean (default auto)")
+        ("nx-huge-pages-recovery-ratio", po::value(&ratio),
+         "initial kvm.nx_huge_pages_recovery_ratio (default 60; 0 disables recovery)")
+        ("nx-huge-pages-recovery-period-ms", po::value(&period),
+         "initial kvm.nx_huge_pages_recovery_period_ms (default 0: derived from the ratio)")
+        ("config", po::value(&config_file),
+         "read options from FILE too (lines 'name = value', names as the long options)")
         ("log-level", po::value(&o.log_level)->default_value(o.log_level),
          "trace, debug, info, warn or error")
         ("foreground,f", "accepted for compatibility; kvmemud always stays in the foreground");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, desc), vm);
+        if (vm.count("config") != 0) {
+            po::store(po::parse_config_file(vm["config"].as<std::string>().c_str(), desc), vm);
+        }
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "kvmemud: " << e.what() << "\n(see kvmemud --help)\n";
@@ -53,6 +73,15 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
         exit_code = 2;
         return std::nullopt;
     }
+    if (!kvm::parse_host_mapping_level(host_level, o.kvm.host_mapping_level)) {
+        std::cerr << "kvmemud: --host-mapping-level must be detect, 4k, 2m or 1g (got '"
+                  << host_level << "')\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (vm.count("nx-huge-pages") != 0) o.nx_huge_pages = nx;
+    if (vm.count("nx-huge-pages-recovery-ratio") != 0) o.nx_huge_pages_recovery_ratio = ratio;
+    if (vm.count("nx-huge-pages-recovery-period-ms") != 0) o.nx_huge_pages_recovery_period_ms = period;
     if (o.device_name.empty() || o.device_name.find('/') != std::string::npos) {
         std::cerr << "kvmemud: --device-name must be a plain name such as 'kvm'\n";
         exit_code = 2;

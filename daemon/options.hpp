@@ -11,8 +11,13 @@ namespace kvmemu::daemon {
 struct Options {
     std::string device_name = "kvm";
     std::string socket_path = "/run/kvmemu/supervisor.sock";
+    std::string control_path = "/run/kvmemu/control.sock";
     std::string log_level = "info";
     kvm::Config kvm;
+    // Module parameters at start (as written to /sys/module/kvm/parameters/...); unset: default.
+    std::optional<std::string> nx_huge_pages;
+    std::optional<std::string> nx_huge_pages_recovery_ratio;
+    std::optional<std::string> nx_huge_pages_recovery_period_ms;
 };
 
 // Parses argv. Returns nullopt when the program should exit with `exit_code` (help, version,

@@ -83,23 +83,41 @@ Expected<std::shared_ptr<Vm>> System::create_vm(const Caller& caller, std::uint6
     if (type != 0) return Errno{EINVAL};  // only KVM_X86_DEFAULT_VM
     if (caller.tgid <= 0) return Errno{EINVAL};
     auto host = make_host_oracle(caller.tgid);
-    const std::lock_guard lock(mu_);
-    const std::uint64_t id = next_vm_id_++;
-    auto vm = Vm::create(id, caller.tgid, config_, nx_permission_, std::move(host),
-                         params_.nx_huge_pages(), guest_pages_);
-    if (!vm) return vm;
-    vms_[id] = *vm;
+    std::function<void(const std::shared_ptr<Vm>&)> hook;
+    Expected<std::shared_ptr<Vm>> vm = Errno{ENOMEM};
+    {
+        const std::lock_guard lock(mu_);
+        const std::uint64_t id = next_vm_id_++;
+        vm = Vm::create(id, caller.tgid, config_, nx_permission_, std::move(host),
+                        params_.nx_huge_pages(), guest_pages_);
+        if (!vm) return vm;
+        vms_[id] = *vm;
+        hook = on_vm_created_;
+    }
+    if (hook) hook(*vm);
     return vm;
 }
 
 void System::destroy_vm(std::uint64_t vm_id) {
     std::shared_ptr<Vm> doomed;  // destroyed outside the lock
+    std::function<void(std::uint64_t)> hook;
+    {
+        const std::lock_guard lock(mu_);
+        const auto it = vms_.find(vm_id);
+        if (it == vms_.end()) return;
+        doomed = std::move(it->second);
+        vms_.erase(it);
+        std::erase_if(vcpus_, [&](const auto& kv) { return kv.second.first == vm_id; });
+        hook = on_vm_destroyed_;
+    }
+    if (hook) hook(vm_id);
+}
+
+void System::set_vm_hooks(std::function<void(const std::shared_ptr<Vm>&)> created,
+                          std::function<void(std::uint64_t)> destroyed) {
     const std::lock_guard lock(mu_);
-    const auto it = vms_.find(vm_id);
-    if (it == vms_.end()) return;
-    doomed = std::move(it->second);
-    vms_.erase(it);
-    std::erase_if(vcpus_, [&](const auto& kv) { return kv.second.first == vm_id; });
+    on_vm_created_ = std::move(created);
+    on_vm_destroyed_ = std::move(destroyed);
 }
 
 void System::destroy_vms_of(pid_t tgid) {

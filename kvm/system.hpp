@@ -67,6 +67,11 @@ public:
     [[nodiscard]] std::optional<std::uint32_t> recovery_period_ms() const;
     void set_on_recovery_change(std::function<void()> f);
 
+    // Observers of the VM population (the daemon arms per-VM recovery timers). Called outside
+    // the System's lock, on the thread that created or destroyed the VM.
+    void set_vm_hooks(std::function<void(const std::shared_ptr<Vm>&)> created,
+                      std::function<void(std::uint64_t vm_id)> destroyed);
+
     // A signal interrupted thread `tid`'s KVM_RUN: make it return -EINTR (KVM_EXIT_INTR).
     void kick_thread(pid_t tid);
 
@@ -81,6 +86,8 @@ private:
     mutable std::mutex mu_;
     mmu::NxParams params_;
     std::function<void()> on_recovery_change_;
+    std::function<void(const std::shared_ptr<Vm>&)> on_vm_created_;
+    std::function<void(std::uint64_t)> on_vm_destroyed_;
     std::uint64_t next_vm_id_ = 1;
     std::map<std::uint64_t, std::shared_ptr<Vm>> vms_;
     struct VcpuKey {
