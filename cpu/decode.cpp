@@ -2,6 +2,7 @@
 // memory operand, immediates; then asks each instruction family for its handler.
 #include <Zydis/Zydis.h>
 
+#include "cpu/internal/atomic.hpp"
 #include "cpu/internal/block_cache.hpp"
 #include "cpu/internal/decode.hpp"
 #include "cpu/internal/impl.hpp"
@@ -120,6 +121,7 @@ bool decode_one(Core& c, const uint8_t* bytes, unsigned avail, Insn& out, bool& 
     if (!bad && (lower_alu(x) || lower_bits(x) || lower_flow(x) || lower_string(x) || lower_system(x) ||
                  lower_sse(x))) {
         if (out.fn == &h_ud) ends_block = true;
+        if ((d.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0 || d.mnemonic == ZYDIS_MNEMONIC_XCHG) make_locked(x);
         return true;
     }
     out.fn = &h_ud;

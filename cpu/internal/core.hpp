@@ -43,6 +43,7 @@ struct Insn {
     int64_t disp = 0;
     int64_t imm = 0;
     int64_t imm2 = 0;
+    Handler fallback = nullptr;  // plain handler behind an atomic one (LOCK)
 };
 
 // A guest exception to deliver through the IDT.

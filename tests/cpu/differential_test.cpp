@@ -74,9 +74,9 @@ public:
                 switch (pick(5)) {
                     case 0: o << op << " " << r << ", " << r2; break;
                     case 1: o << op << " " << r << ", " << m; break;
-                    case 2: o << op << " " << m << ", " << r; break;
+                    case 2: o << (k != 7 && pick(2) != 0 ? "lock " : "") << op << " " << m << ", " << r; break;
                     case 3: o << op << " " << r << ", " << i; break;
-                    default: o << op << " " << m << ", " << i; break;
+                    default: o << (k != 7 && pick(2) != 0 ? "lock " : "") << op << " " << m << ", " << i; break;
                 }
                 flags(valid, def);
                 break;
@@ -88,7 +88,8 @@ public:
             case 4: {
                 static const char* const un[] = {"inc", "dec", "not", "neg"};
                 const unsigned k = pick(4);
-                o << un[k] << " " << (pick(2) != 0 ? r : m);
+                if (pick(2) != 0) o << un[k] << " " << r;
+                else o << (pick(2) != 0 ? "lock " : "") << un[k] << " " << m;
                 if (k == 3) flags(valid, ALL);
                 if (k < 2) flags(valid, ALL & ~CF, ALL & ~CF);  // INC/DEC keep CF
                 break;
@@ -162,8 +163,12 @@ public:
                 switch (pick(5)) {
                     case 0: o << "xchg " << r << ", " << r2; break;
                     case 1: o << "xchg " << m << ", " << r; break;
-                    case 2: o << "xadd " << (pick(2) != 0 ? r : m) << ", " << r2; flags(valid, ALL); break;
-                    default: o << "cmpxchg " << (pick(2) != 0 ? r : m) << ", " << r2; flags(valid, ALL); break;
+                    case 2: o << "lock xadd " << m << ", " << r2; flags(valid, ALL); break;
+                    case 3: o << "xadd " << r << ", " << r2; flags(valid, ALL); break;
+                    default:
+                        o << (pick(2) != 0 ? "cmpxchg " + r : "lock cmpxchg " + m) << ", " << r2;
+                        flags(valid, ALL);
+                        break;
                 }
                 break;
             case 14: {

@@ -214,3 +214,53 @@ TEST(Cpuid, LookupRules) {
 
 }  // namespace
 }  // namespace kvmemu::cpu::test
+
+namespace kvmemu::cpu::test {
+namespace {
+
+TEST(Atomic, LockedRmwResultsAndFlags) {
+    Guest g;
+    g.bus.put<uint64_t>(kData, 5);
+    g.bus.put<uint32_t>(kData + 8, 0xffffffff);
+    g.bus.put<uint64_t>(kData + 16, 100);
+    run_hlt(g, "lock add qword ptr [0x20000], 10\nlock inc dword ptr [0x20008]\nsetz bl\nsetc bh\n"
+               "mov rax, 100\nmov rcx, 7\nlock cmpxchg [0x20010], rcx\nsetz dl\n"
+               "mov rax, 1\nlock cmpxchg [0x20010], rcx\nsetz dh\nmov r8, rax\n"
+               "mov r9, 3\nlock xadd [0x20000], r9\nmov r10, 0x55\nxchg [0x20018], r10\n"
+               "lock bts dword ptr [0x20020], 4\nsetc r11b\nlock bts dword ptr [0x20020], 4\nsetc r12b\n"
+               "mov qword ptr [0x20028], 0\nlock dec qword ptr [0x20028]\nsets r13b");
+    EXPECT_EQ(g.bus.get<uint64_t>(kData), 18u);
+    EXPECT_EQ(g.bus.get<uint32_t>(kData + 8), 0u);
+    EXPECT_EQ(g.st.gpr[RBX] & 0xff, 1u);          // ZF from inc
+    EXPECT_EQ(g.bus.get<uint64_t>(kData + 16), 7u);
+    EXPECT_EQ(g.st.gpr[RDX] & 0xffff, 0x0001u);   // first cmpxchg succeeded, second failed
+    EXPECT_EQ(g.st.gpr[R8], 7u);
+    EXPECT_EQ(g.st.gpr[R9], 15u);
+    EXPECT_EQ(g.st.gpr[R10], 0u);
+    EXPECT_EQ(g.bus.get<uint64_t>(kData + 0x18), 0x55u);
+    EXPECT_EQ(g.bus.get<uint32_t>(kData + 0x20), 0x10u);
+    EXPECT_EQ(g.st.gpr[R11] & 0xff, 0u);
+    EXPECT_EQ(g.st.gpr[R12] & 0xff, 1u);
+    EXPECT_EQ(g.st.gpr[R13] & 0xff, 1u);
+    EXPECT_EQ(g.bus.get<uint64_t>(kData + 0x28), ~0ULL);
+}
+
+TEST(Atomic, LockedRmwOnMmioFallsBack) {
+    Guest g;
+    g.load("mov rbx, 0xfee00000\nlock add dword ptr [rbx + 4], 2\nhlt");
+    RunResult r = g.run();
+    ASSERT_EQ(r.reason, ExitReason::Mmio);
+    EXPECT_FALSE(r.mmio.is_write);
+    const uint32_t v = 40;
+    std::memcpy(g.engine.completion_data().data(), &v, 4);
+    r = g.run();
+    ASSERT_EQ(r.reason, ExitReason::Mmio);
+    EXPECT_TRUE(r.mmio.is_write);
+    uint32_t w;
+    std::memcpy(&w, r.mmio.data.data(), 4);
+    EXPECT_EQ(w, 42u);
+    EXPECT_EQ(g.run().reason, ExitReason::Hlt);
+}
+
+}  // namespace
+}  // namespace kvmemu::cpu::test
