@@ -216,6 +216,11 @@ mmu::FaultResult Vm::fault(std::uint64_t gpa, mmu::Access access) {
     return r;
 }
 
+std::optional<std::uint64_t> Vm::gpa_to_hva(std::uint64_t gpa) const {
+    const std::lock_guard lock(mu_);
+    return mmu_.gpa_to_hva(gpa);
+}
+
 std::optional<mmu::LeafInfo> Vm::lookup(std::uint64_t gpa) const {
     const std::lock_guard lock(mu_);
     return mmu_.lookup(gpa);

@@ -56,6 +56,8 @@ public:
     std::size_t recover_nx_splits(unsigned ratio);
     // A guest access through this VM's MMU (the CPU engine; tools and tests).
     mmu::FaultResult fault(std::uint64_t gpa, mmu::Access access);
+    // gpa -> the VMM's address, through the memslots; nullopt outside them.
+    [[nodiscard]] std::optional<std::uint64_t> gpa_to_hva(std::uint64_t gpa) const;
     // The present leaf mapping gpa, if any.
     [[nodiscard]] std::optional<mmu::LeafInfo> lookup(std::uint64_t gpa) const;
     [[nodiscard]] std::size_t vcpu_count() const;
