@@ -14,7 +14,9 @@
 namespace kvmemu::launcher {
 
 namespace {
-MountStatus fail(const char* step) { return {errno, step}; }
+MountStatus fail(const char* step) {
+    return {errno, step};
+}
 }  // namespace
 
 MountStatus show_device_at(const std::string& device, const std::string& target) {
@@ -37,7 +39,9 @@ MountStatus show_device_at(const std::string& device, const std::string& target)
     return {};
 }
 
-MountStatus show_module_parameters() { return {}; }
+MountStatus show_module_parameters() {
+    return {};
+}
 
 std::string describe(const MountStatus& status, const std::string& device,
                      const std::string& target) {
@@ -45,8 +49,8 @@ std::string describe(const MountStatus& status, const std::string& device,
     const std::string step = status.step;
     if (step == "stat device") return "--device " + device + ": " + why;
     if (status.error == EPERM || status.error == EACCES) {
-        return "--device needs CAP_SYS_ADMIN (run kvmemu-run as root) to show " + device +
-               " at " + target + " (" + step + ": " + why + ")";
+        return "--device needs CAP_SYS_ADMIN (run kvmemu-run as root) to show " + device + " at " +
+               target + " (" + step + ": " + why + ")";
     }
     return "cannot show " + device + " at " + target + ": " + step + ": " + why;
 }

@@ -7,8 +7,8 @@
 namespace kvmemu::launcher {
 
 struct MountStatus {
-    int error = 0;             // positive errno, 0 on success
-    const char* step = "";     // which step failed, for the message
+    int error = 0;          // positive errno, 0 on success
+    const char* step = "";  // which step failed, for the message
 
     [[nodiscard]] bool ok() const noexcept { return error == 0; }
 };

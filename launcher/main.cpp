@@ -19,7 +19,9 @@ constexpr int kOwnFailure = 125;
 constexpr int kCannotExec = 126;
 constexpr int kNotFound = 127;
 
-void say(const std::string& line) { std::fprintf(stderr, "kvmemu-run: %s\n", line.c_str()); }
+void say(const std::string& line) {
+    std::fprintf(stderr, "kvmemu-run: %s\n", line.c_str());
+}
 
 }  // namespace
 

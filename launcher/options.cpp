@@ -14,19 +14,22 @@ namespace {
 
 po::options_description describe_options() {
     po::options_description desc("Options");
-    desc.add_options()                                       //
-        ("help,h", "show this help and exit")                //
+    desc.add_options()                         //
+        ("help,h", "show this help and exit")  //
         ("device", po::value<std::string>()->value_name("PATH"),
          "the daemon's device, when it is not /dev/kvm: shown to PROGRAM at /dev/kvm in a "
-         "private mount namespace (needs CAP_SYS_ADMIN)")    //
-        ("socket", po::value<std::string>()->value_name("PATH")->default_value(
-                       supervisor::handshake::kDefaultSocketPath),
-         "kvmemud's supervisor socket")                      //
+         "private mount namespace (needs CAP_SYS_ADMIN)")  //
+        ("socket",
+         po::value<std::string>()->value_name("PATH")->default_value(
+             supervisor::handshake::kDefaultSocketPath),
+         "kvmemud's supervisor socket")  //
         ("verbose,v", "say what is being set up");
     return desc;
 }
 
-bool takes_value(const std::string& arg) { return arg == "--device" || arg == "--socket"; }
+bool takes_value(const std::string& arg) {
+    return arg == "--device" || arg == "--socket";
+}
 
 }  // namespace
 

@@ -18,7 +18,7 @@ enum class NoNewPrivs {
 };
 
 struct LoadedFilter {
-    UniqueFd listener;        // close-on-exec; send it to the daemon, then close it
+    UniqueFd listener;          // close-on-exec; send it to the daemon, then close it
     bool no_new_privs = false;  // whether NO_NEW_PRIVS had to be set
 };
 

@@ -19,7 +19,9 @@ using Stage = HandshakeStatus::Stage;
 
 namespace {
 
-HandshakeStatus fail(Stage stage, int error) { return {stage, error}; }
+HandshakeStatus fail(Stage stage, int error) {
+    return {stage, error};
+}
 
 int send_hello(int sock, int listener) {
     hs::Hello hello;

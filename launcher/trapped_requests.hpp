@@ -18,14 +18,30 @@ inline constexpr std::array<std::uint32_t, 25> kTrappedRequests = {
 
     // Served on vCPU fds: a memfd has no ioctls, so the supervisor answers all of them.
     uapi::RUN,  // may block: served on a per-thread worker
-    uapi::GET_REGS, uapi::SET_REGS, uapi::GET_SREGS, uapi::SET_SREGS, uapi::INTERRUPT,
-    uapi::GET_MSRS, uapi::SET_MSRS, uapi::GET_FPU, uapi::SET_FPU, uapi::SET_CPUID2,
-    uapi::GET_CPUID2, uapi::GET_MP_STATE, uapi::SET_MP_STATE, uapi::GET_XSAVE, uapi::SET_XSAVE,
-    uapi::GET_XCRS, uapi::SET_XCRS,
+    uapi::GET_REGS,
+    uapi::SET_REGS,
+    uapi::GET_SREGS,
+    uapi::SET_SREGS,
+    uapi::INTERRUPT,
+    uapi::GET_MSRS,
+    uapi::SET_MSRS,
+    uapi::GET_FPU,
+    uapi::SET_FPU,
+    uapi::SET_CPUID2,
+    uapi::GET_CPUID2,
+    uapi::GET_MP_STATE,
+    uapi::SET_MP_STATE,
+    uapi::GET_XSAVE,
+    uapi::SET_XSAVE,
+    uapi::GET_XCRS,
+    uapi::SET_XCRS,
 
     // Numbers shared by the VM and the vCPU scope: trapped for the vCPU; on a VM fd the
     // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.
-    uapi::ENABLE_CAP, uapi::GET_TSC_KHZ, uapi::SET_TSC_KHZ, uapi::PRE_FAULT_MEMORY,
+    uapi::ENABLE_CAP,
+    uapi::GET_TSC_KHZ,
+    uapi::SET_TSC_KHZ,
+    uapi::PRE_FAULT_MEMORY,
 };
 
 // No request twice; none of the daemon's private requests.

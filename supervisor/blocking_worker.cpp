@@ -8,7 +8,9 @@ namespace kvmemu::supervisor {
 BlockingWorker::BlockingWorker(pid_t tid, pid_t tgid, CallRunner& runner)
     : tid_(tid), tgid_(tgid), runner_(runner), thread_([this] { loop(); }) {}
 
-BlockingWorker::~BlockingWorker() { stop(); }
+BlockingWorker::~BlockingWorker() {
+    stop();
+}
 
 void BlockingWorker::push(PendingCall call) {
     {

@@ -17,7 +17,7 @@
 namespace kvmemu::supervisor {
 
 class BlockingWorker {
-public:
+  public:
     BlockingWorker(pid_t tid, pid_t tgid, CallRunner& runner);
     BlockingWorker(const BlockingWorker&) = delete;
     BlockingWorker& operator=(const BlockingWorker&) = delete;
@@ -38,7 +38,7 @@ public:
     // Drops queued calls, interrupts the running one, and joins the thread.
     void stop();
 
-private:
+  private:
     void loop();
     void interrupt_locked();
 

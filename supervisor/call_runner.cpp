@@ -19,8 +19,7 @@ Reply CallRunner::handle(PendingCall& call) {
 }
 
 void CallRunner::reply(const PendingCall& call, const Reply& reply) {
-    if (reply.kind == Reply::Kind::Value && reply.value < 0 &&
-        log_once_.first("negative value")) {
+    if (reply.kind == Reply::Kind::Value && reply.value < 0 && log_once_.first("negative value")) {
         spdlog::error("supervisor: backend answered ioctl {:#x} with a negative value {}; sent EIO",
                       call.notif.cmd, reply.value);
     }

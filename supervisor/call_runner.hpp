@@ -9,7 +9,7 @@
 namespace kvmemu::supervisor {
 
 class CallRunner {
-public:
+  public:
     CallRunner(int listener, Backend& backend, LogOnce& log_once)
         : listener_(listener), backend_(backend), log_once_(log_once) {}
 
@@ -21,7 +21,7 @@ public:
     [[nodiscard]] int listener() const noexcept { return listener_; }
     [[nodiscard]] Backend& backend() const noexcept { return backend_; }
 
-private:
+  private:
     int listener_;
     Backend& backend_;
     LogOnce& log_once_;

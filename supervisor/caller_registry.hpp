@@ -23,7 +23,7 @@ struct Caller {
 };
 
 class CallerRegistry {
-public:
+  public:
     explicit CallerRegistry(std::string proc_root = "/proc") : proc_root_(std::move(proc_root)) {}
 
     // Identifies the caller of notification `id` on `listener`. A cached answer is re-proved
@@ -40,7 +40,7 @@ public:
     // reports them like any exited process. Clears the list.
     std::vector<pid_t> take_departed() { return std::exchange(departed_, {}); }
 
-private:
+  private:
     Expected<Caller> resolve_slow(int listener, std::uint64_t id, pid_t tid);
 
     static constexpr std::size_t kMaxThreads = 4096;

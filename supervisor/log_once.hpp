@@ -8,7 +8,7 @@
 namespace kvmemu::supervisor {
 
 class LogOnce {
-public:
+  public:
     // True the first time `key` is seen: the caller logs then.
     bool first(const std::string& key) {
         std::lock_guard lock(m_);
@@ -16,7 +16,7 @@ public:
         return seen_.insert(key).second;
     }
 
-private:
+  private:
     static constexpr std::size_t kMaxKeys = 256;
     std::mutex m_;
     std::set<std::string> seen_;

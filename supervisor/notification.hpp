@@ -13,8 +13,8 @@
 namespace kvmemu::supervisor {
 
 struct Notification {
-    std::uint64_t id = 0;    // the kernel's cookie for this call
-    pid_t tid = 0;           // calling thread (0 if not visible in our pid namespace)
+    std::uint64_t id = 0;  // the kernel's cookie for this call
+    pid_t tid = 0;         // calling thread (0 if not visible in our pid namespace)
     int syscall_nr = -1;
     std::uint32_t arch = 0;  // AUDIT_ARCH_*
     int fd = -1;             // ioctl's fd (unsigned int in the kernel)
@@ -26,13 +26,13 @@ struct Notification {
 };
 
 class NotifReceiver {
-public:
+  public:
     // Sizes its buffer from the kernel; an error if seccomp notifications are unavailable.
     static Expected<NotifReceiver> create();
     // One notification (blocks until there is one). -ENOENT: the caller left before we got it.
     Expected<Notification> receive(int listener);
 
-private:
+  private:
     explicit NotifReceiver(std::size_t size) : buf_(size) {}
     std::vector<std::byte> buf_;
 };

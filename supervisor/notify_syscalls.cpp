@@ -13,7 +13,9 @@
 namespace kvmemu::supervisor::sys {
 
 namespace {
-int result(long r) { return r < 0 ? -errno : static_cast<int>(r); }
+int result(long r) {
+    return r < 0 ? -errno : static_cast<int>(r);
+}
 }  // namespace
 
 int get_notif_sizes(seccomp_notif_sizes& out) {
@@ -53,7 +55,9 @@ int notif_addfd_send(int listener, std::uint64_t id, int fd, bool cloexec) {
 }
 
 // Raw system calls: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++ callers.
-int pidfd_open(pid_t pid) { return result(::syscall(SYS_pidfd_open, pid, 0U)); }
+int pidfd_open(pid_t pid) {
+    return result(::syscall(SYS_pidfd_open, pid, 0U));
+}
 
 int pidfd_getfd(int pidfd, int target_fd) {
     return result(::syscall(SYS_pidfd_getfd, pidfd, target_fd, 0U));
@@ -63,6 +67,8 @@ int pidfd_alive(int pidfd) {
     return result(::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0U));
 }
 
-int thread_in_group(pid_t tgid, pid_t tid) { return result(::syscall(SYS_tgkill, tgid, tid, 0)); }
+int thread_in_group(pid_t tgid, pid_t tid) {
+    return result(::syscall(SYS_tgkill, tgid, tid, 0));
+}
 
 }  // namespace kvmemu::supervisor::sys

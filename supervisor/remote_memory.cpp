@@ -24,14 +24,17 @@ int transfer_result(ssize_t n, std::size_t want) {
 
 }  // namespace
 
-bool RemoteMemory::caller_waiting() const { return sys::notif_id_valid(listener_, id_) == 0; }
+bool RemoteMemory::caller_waiting() const {
+    return sys::notif_id_valid(listener_, id_) == 0;
+}
 
 int RemoteMemory::read(std::uint64_t addr, std::span<std::byte> dst) {
     if (dst.empty()) return 0;
     if (wraps(addr, dst.size())) return EFAULT;
     if (!caller_waiting()) return ESRCH;
     const iovec local{dst.data(), dst.size()};
-    const iovec remote{reinterpret_cast<void*>(addr), dst.size()};  // NOLINT(performance-no-int-to-ptr)
+    const iovec remote{reinterpret_cast<void*>(addr),
+                       dst.size()};  // NOLINT(performance-no-int-to-ptr)
     const int r = transfer_result(::process_vm_readv(tgid_, &local, 1, &remote, 1, 0), dst.size());
     // Checked again after: if the caller left meanwhile, tgid_ may name another process now.
     if (!caller_waiting()) return ESRCH;
@@ -44,7 +47,8 @@ int RemoteMemory::write(std::uint64_t addr, std::span<const std::byte> src) {
     // The caller waits on its notification, so it (and tgid_ with it) is alive right now.
     if (!caller_waiting()) return ESRCH;
     const iovec local{const_cast<std::byte*>(src.data()), src.size()};
-    const iovec remote{reinterpret_cast<void*>(addr), src.size()};  // NOLINT(performance-no-int-to-ptr)
+    const iovec remote{reinterpret_cast<void*>(addr),
+                       src.size()};  // NOLINT(performance-no-int-to-ptr)
     return transfer_result(::process_vm_writev(tgid_, &local, 1, &remote, 1, 0), src.size());
 }
 

@@ -11,7 +11,7 @@
 namespace kvmemu::supervisor {
 
 class RemoteMemory final : public UserIo {
-public:
+  public:
     RemoteMemory(int listener, std::uint64_t notif_id, pid_t tgid)
         : listener_(listener), id_(notif_id), tgid_(tgid) {}
 
@@ -20,7 +20,7 @@ public:
     int read(std::uint64_t addr, std::span<std::byte> dst) override;
     int write(std::uint64_t addr, std::span<const std::byte> src) override;
 
-private:
+  private:
     [[nodiscard]] bool caller_waiting() const;
 
     int listener_;

@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <mutex>
@@ -26,7 +26,7 @@ namespace kvmemu::supervisor {
 namespace asio = boost::asio;
 
 class Server::Impl : public std::enable_shared_from_this<Impl> {
-public:
+  public:
     Impl(asio::io_context& io, Backend& backend, ServerConfig config, UniqueFd listening)
         : io_(io), backend_(backend), config_(std::move(config)), acceptor_(io) {
         struct stat st {};
@@ -42,7 +42,7 @@ public:
     }
     const std::string& socket_path() const { return config_.socket_path; }
 
-private:
+  private:
     // One launcher connection waiting for its Hello.
     struct Connection {
         Connection(asio::io_context& io, int fd) : socket(io, fd), timer(io) {}
@@ -82,8 +82,8 @@ void Server::Impl::accept_next() {
 
 void Server::Impl::accept_ready() {
     for (;;) {
-        const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
-                                 SOCK_CLOEXEC | SOCK_NONBLOCK);
+        const int fd =
+            ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
                 log_once_.first("accept " + std::to_string(errno))) {
@@ -141,8 +141,8 @@ int Server::Impl::adopt(ReceivedListener received) {
             if (auto self = weak.lock()) self->reap();
         });
     };
-    auto session = Session::start(std::move(received.listener), received.pid, backend_,
-                                  log_once_, std::move(on_finished));
+    auto session = Session::start(std::move(received.listener), received.pid, backend_, log_once_,
+                                  std::move(on_finished));
     if (!session) return session.error();
     spdlog::info("supervisor: serving the program of pid {} (uid {})", received.pid, received.uid);
     sessions_.push_back(std::move(*session));
@@ -190,12 +190,20 @@ Expected<std::unique_ptr<Server>> Server::start(asio::io_context& io, Backend& b
     return std::make_unique<Server>(std::move(impl));
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+    stop();
+}
 
-void Server::stop() { impl_->stop(); }
+void Server::stop() {
+    impl_->stop();
+}
 
-std::size_t Server::session_count() const { return impl_->session_count(); }
+std::size_t Server::session_count() const {
+    return impl_->session_count();
+}
 
-const std::string& Server::socket_path() const { return impl_->socket_path(); }
+const std::string& Server::socket_path() const {
+    return impl_->socket_path();
+}
 
 }  // namespace kvmemu::supervisor

@@ -27,7 +27,7 @@ struct ServerConfig {
 };
 
 class Server {
-public:
+  public:
     // Binds the socket and starts accepting on `io` (the caller runs it). `backend` must outlive
     // the Server. Errors: positive errno (EADDRINUSE: another daemon listens at the path).
     static Expected<std::unique_ptr<Server>> start(boost::asio::io_context& io, Backend& backend,
@@ -48,7 +48,7 @@ public:
     // Use start().
     explicit Server(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-private:
+  private:
     std::shared_ptr<Impl> impl_;
 };
 

@@ -49,7 +49,9 @@ Session::Session(Private, UniqueFd listener, UniqueFd stop_event, NotifReceiver 
       on_finished_(std::move(on_finished)),
       runner_(listener_.get(), backend, log_once) {}
 
-Session::~Session() { stop(); }
+Session::~Session() {
+    stop();
+}
 
 void Session::stop() {
     if (!stopped_.exchange(true)) {
@@ -107,9 +109,10 @@ void Session::receive_one() {
                           std::strerror(notif.error()));
         }
         if (++receive_failures_ >= kMaxReceiveFailures) {
-            spdlog::error("supervisor: giving up the listener of launcher {}; its KVM ioctls"
-                          " now fail with ENOSYS",
-                          launcher_pid_);
+            spdlog::error(
+                "supervisor: giving up the listener of launcher {}; its KVM ioctls"
+                " now fail with ENOSYS",
+                launcher_pid_);
             broken_ = true;
         }
         return;
@@ -130,9 +133,10 @@ void Session::receive_one() {
     if (!caller) {
         const int e = caller.error();
         if (e != ESRCH && e != ENOENT && log_once_.first("identify " + std::to_string(e))) {
-            spdlog::error("supervisor: cannot identify the caller of ioctl {:#x} (thread {}): {};"
-                          " letting it reach the kernel",
-                          notif->cmd, notif->tid, std::strerror(e));
+            spdlog::error(
+                "supervisor: cannot identify the caller of ioctl {:#x} (thread {}): {};"
+                " letting it reach the kernel",
+                notif->cmd, notif->tid, std::strerror(e));
         }
         // Unidentified: the kernel serves it as if never trapped (nothing is granted this way).
         send_reply(listener_.get(), id, Reply::cont());
@@ -146,9 +150,10 @@ void Session::receive_one() {
             return;
         }
         if (fd != -ESRCH && log_once_.first("pidfd_getfd " + std::to_string(-fd))) {
-            spdlog::error("supervisor: pidfd_getfd on process {} failed: {} (does kvmemud have"
-                          " CAP_SYS_PTRACE?); letting its KVM ioctls reach the kernel",
-                          caller->tgid, std::strerror(-fd));
+            spdlog::error(
+                "supervisor: pidfd_getfd on process {} failed: {} (does kvmemud have"
+                " CAP_SYS_PTRACE?); letting its KVM ioctls reach the kernel",
+                caller->tgid, std::strerror(-fd));
         }
         send_reply(listener_.get(), id, Reply::cont());
         return;

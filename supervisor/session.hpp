@@ -26,7 +26,7 @@ namespace kvmemu::supervisor {
 bool is_seccomp_listener(int fd);
 
 class Session {
-public:
+  public:
     // Starts serving `listener` (EINVAL if it is not a seccomp listener). `on_finished` runs on
     // the session's thread once the traced program is gone (never after stop()).
     static Expected<std::unique_ptr<Session>> start(UniqueFd listener, pid_t launcher_pid,
@@ -47,19 +47,18 @@ public:
     // How often a blocked call's notification is checked for its caller leaving.
     static constexpr int kWatchPeriodMs = 5;
 
-private:
+  private:
     struct Private {
         explicit Private() = default;
     };
 
-public:
+  public:
     // Use start().
     Session(Private, UniqueFd listener, UniqueFd stop_event, NotifReceiver receiver,
             pid_t launcher_pid, Backend& backend, LogOnce& log_once,
             std::function<void()> on_finished);
 
-private:
-
+  private:
     void loop();
     void receive_one();
     void dispatch(PendingCall call);

@@ -20,7 +20,9 @@ std::string slurp(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void spit(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void spit(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
 
 // Runs `body` in a forked child; returns its exit code.
 int in_child(const std::function<int()>& body) {
@@ -32,7 +34,7 @@ int in_child(const std::function<int()>& body) {
 }
 
 class DeviceMount : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         char tmpl[] = "/tmp/kvmemu-mnt-XXXXXX";
         dir_ = ::mkdtemp(tmpl);
@@ -76,7 +78,8 @@ TEST_F(DeviceMount, CreatesAMissingTarget) {
 TEST_F(DeviceMount, MissingDeviceIsReported) {
     const auto st = show_device_at(dir_ + "/absent", dir_ + "/kvm");
     EXPECT_EQ(st.error, ENOENT);
-    EXPECT_EQ(describe(st, dir_ + "/absent"), "--device " + dir_ + "/absent: No such file or directory");
+    EXPECT_EQ(describe(st, dir_ + "/absent"),
+              "--device " + dir_ + "/absent: No such file or directory");
 }
 
 TEST_F(DeviceMount, WithoutCapSysAdminTheErrorSaysSo) {

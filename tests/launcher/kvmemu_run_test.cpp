@@ -20,7 +20,8 @@ using supervisor::TrappedIoctl;
 const std::string kRun = KVMEMU_RUN;
 
 void answer_regs(FakeBackend& backend) {
-    backend.on(uapi::GET_REGS, [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(4242); });
+    backend.on(uapi::GET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(4242); });
 }
 
 TEST(KvmemuRun, RootProgramIsSupervisedWithoutNoNewPrivs) {
@@ -28,7 +29,8 @@ TEST(KvmemuRun, RootProgramIsSupervisedWithoutNoNewPrivs) {
     answer_regs(backend);
     ServerHarness h(backend);
     ASSERT_TRUE(h.ok());
-    const auto r = run_child({kRun, "--socket", h.socket(), "--", traced_child_path(), "-", "probe"});
+    const auto r =
+        run_child({kRun, "--socket", h.socket(), "--", traced_child_path(), "-", "probe"});
     EXPECT_EQ(r.exit_code(), 0) << r.out;
     EXPECT_EQ(r.num("nnp"), 0);
     EXPECT_EQ(r.num("trapped_ret"), 4242);
@@ -54,13 +56,16 @@ TEST(KvmemuRun, ExitCodes) {
     FakeBackend backend;
     ServerHarness h(backend);
     ASSERT_TRUE(h.ok());
-    const auto no_daemon = run_child({kRun, "--socket", h.dir() + "/absent.sock", "--", "/bin/true"}, true);
+    const auto no_daemon =
+        run_child({kRun, "--socket", h.dir() + "/absent.sock", "--", "/bin/true"}, true);
     EXPECT_EQ(no_daemon.exit_code(), 127);
-    EXPECT_NE(no_daemon.out.find("kvmemud is not running (no socket at " + h.dir() + "/absent.sock)"),
-              std::string::npos)
+    EXPECT_NE(
+        no_daemon.out.find("kvmemud is not running (no socket at " + h.dir() + "/absent.sock)"),
+        std::string::npos)
         << no_daemon.out;
 
-    const auto missing = run_child({kRun, "--socket", h.socket(), "--", h.dir() + "/no-such-program"}, true);
+    const auto missing =
+        run_child({kRun, "--socket", h.socket(), "--", h.dir() + "/no-such-program"}, true);
     EXPECT_EQ(missing.exit_code(), 127) << missing.out;
 
     const std::string plain = h.dir() + "/not-executable";

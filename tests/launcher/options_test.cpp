@@ -22,8 +22,7 @@ TEST(LauncherOptions, AllOptionsThenProgramAfterDoubleDash) {
     EXPECT_EQ(p.options.device, "/dev/kvmemu");
     EXPECT_EQ(p.options.socket, "/tmp/s.sock");
     EXPECT_TRUE(p.options.verbose);
-    EXPECT_EQ(p.options.command,
-              (std::vector<std::string>{"qemu", "-m", "1G", "--device", "x"}));
+    EXPECT_EQ(p.options.command, (std::vector<std::string>{"qemu", "-m", "1G", "--device", "x"}));
 }
 
 TEST(LauncherOptions, DefaultsAndProgramWithoutDoubleDash) {
@@ -50,21 +49,22 @@ bool trapped(std::uint32_t req) {
 }
 
 TEST(LauncherTrappedRequests, FdCreatorsAndVcpuRequestsOnly) {
-    for (auto req : {uapi::CREATE_VM, uapi::CREATE_VCPU, uapi::GET_STATS_FD, uapi::RUN,
-                     uapi::GET_REGS, uapi::SET_REGS, uapi::GET_SREGS, uapi::SET_SREGS,
-                     uapi::INTERRUPT, uapi::GET_MSRS, uapi::SET_MSRS, uapi::GET_FPU,
-                     uapi::SET_FPU, uapi::SET_CPUID2, uapi::GET_CPUID2, uapi::GET_MP_STATE,
-                     uapi::SET_MP_STATE, uapi::GET_XSAVE, uapi::SET_XSAVE, uapi::GET_XCRS,
-                     uapi::SET_XCRS, uapi::ENABLE_CAP, uapi::GET_TSC_KHZ, uapi::SET_TSC_KHZ,
-                     uapi::PRE_FAULT_MEMORY}) {
+    for (auto req :
+         {uapi::CREATE_VM,       uapi::CREATE_VCPU, uapi::GET_STATS_FD, uapi::RUN,
+          uapi::GET_REGS,        uapi::SET_REGS,    uapi::GET_SREGS,    uapi::SET_SREGS,
+          uapi::INTERRUPT,       uapi::GET_MSRS,    uapi::SET_MSRS,     uapi::GET_FPU,
+          uapi::SET_FPU,         uapi::SET_CPUID2,  uapi::GET_CPUID2,   uapi::GET_MP_STATE,
+          uapi::SET_MP_STATE,    uapi::GET_XSAVE,   uapi::SET_XSAVE,    uapi::GET_XCRS,
+          uapi::SET_XCRS,        uapi::ENABLE_CAP,  uapi::GET_TSC_KHZ,  uapi::SET_TSC_KHZ,
+          uapi::PRE_FAULT_MEMORY}) {
         EXPECT_TRUE(trapped(req)) << std::hex << req;
     }
     // System and VM requests that CUSE serves, and the daemon's private ones, stay untrapped.
-    for (auto req : {uapi::GET_API_VERSION, uapi::CHECK_EXTENSION, uapi::GET_VCPU_MMAP_SIZE,
-                     uapi::GET_SUPPORTED_CPUID, uapi::GET_MSR_INDEX_LIST,
-                     uapi::SET_USER_MEMORY_REGION, uapi::SET_USER_MEMORY_REGION2,
-                     uapi::CREATE_IRQCHIP, uapi::SET_TSS_ADDR, uapi::KVMEMU_BIND_VM,
-                     uapi::KVMEMU_IDENTIFY_VM}) {
+    for (auto req :
+         {uapi::GET_API_VERSION, uapi::CHECK_EXTENSION, uapi::GET_VCPU_MMAP_SIZE,
+          uapi::GET_SUPPORTED_CPUID, uapi::GET_MSR_INDEX_LIST, uapi::SET_USER_MEMORY_REGION,
+          uapi::SET_USER_MEMORY_REGION2, uapi::CREATE_IRQCHIP, uapi::SET_TSS_ADDR,
+          uapi::KVMEMU_BIND_VM, uapi::KVMEMU_IDENTIFY_VM}) {
         EXPECT_FALSE(trapped(req)) << std::hex << req;
     }
 }

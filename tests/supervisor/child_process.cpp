@@ -18,7 +18,8 @@ extern char** environ;
 namespace kvmemu::testing {
 
 int ChildResult::exit_code() const {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status)
+                             : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 std::string ChildResult::get(const std::string& key) const {
@@ -77,6 +78,8 @@ ChildResult run_child(const std::vector<std::string>& argv, bool merge_stderr,
     return res;
 }
 
-std::string traced_child_path() { return KVMEMU_TRACED_CHILD; }
+std::string traced_child_path() {
+    return KVMEMU_TRACED_CHILD;
+}
 
 }  // namespace kvmemu::testing

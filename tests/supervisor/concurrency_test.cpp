@@ -21,7 +21,8 @@ TEST(SupervisorConcurrency, BlockedRunsDoNotStallOtherThreads) {
     backend.on(uapi::RUN, [&](const TrappedIoctl&, TargetFd&, UserIo&) {
         std::unique_lock l(backend.mutex());
         ++running;
-        const bool ok = backend.cv().wait_for(l, std::chrono::seconds(10), [&] { return released; });
+        const bool ok =
+            backend.cv().wait_for(l, std::chrono::seconds(10), [&] { return released; });
         --running;
         return ok ? Reply::val(0) : Reply::err(ETIMEDOUT);
     });
@@ -71,6 +72,7 @@ TEST(SupervisorConcurrency, SignalToBlockedCallerInterruptsTheBackend) {
     EXPECT_EQ(r.num("regs_ret"), 1) << r.out;
     EXPECT_EQ(r.num("run_ret"), -1) << r.out;
     EXPECT_EQ(r.num("run_errno"), EINTR) << r.out;  // no SA_RESTART: the kernel's EINTR
+    EXPECT_EQ(r.num("after_ret"), 0) << r.out;      // the backend was interrupted meanwhile
     const auto interrupts = backend.interrupts();
     ASSERT_EQ(interrupts.size(), 1U);
     EXPECT_EQ(interrupts[0], r.num("run_tid"));
@@ -86,6 +88,7 @@ TEST(SupervisorConcurrency, RestartedCallAfterSignalIsServedAgain) {
     const auto r = run_child({traced_child_path(), h.socket(), "signal-restart"});
     ASSERT_EQ(r.get("setup"), "ok") << r.out;
     EXPECT_EQ(r.num("run_ret"), 77) << r.out;  // SA_RESTART: trapped again and answered
+    EXPECT_EQ(r.num("after_ret"), 0) << r.out;
     ASSERT_EQ(backend.interrupts().size(), 1U);
     EXPECT_EQ(backend.interrupts()[0], r.num("run_tid"));
     std::lock_guard l(backend.mutex());

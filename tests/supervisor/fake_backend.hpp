@@ -23,7 +23,7 @@ struct SeenCall {
 };
 
 class FakeBackend : public supervisor::Backend {
-public:
+  public:
     // Handlers run with the backend's mutex NOT held; use lock() / cv() to wait.
     using Handler = std::function<supervisor::Reply(const supervisor::TrappedIoctl&,
                                                     supervisor::TargetFd&, UserIo&)>;
@@ -88,7 +88,7 @@ public:
     std::mutex& mutex() { return m_; }
     std::condition_variable& cv() { return cv_; }
 
-private:
+  private:
     std::map<std::uint32_t, Handler> handlers_;
     Handler fallback_;
     mutable std::mutex m_;

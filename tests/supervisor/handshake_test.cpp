@@ -1,6 +1,6 @@
 // The socket handshake: the launcher's send_listener against the Server, and refusals.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>

@@ -27,7 +27,8 @@ bool eventually(const std::function<bool()>& pred) {
 
 TEST(SupervisorLifecycle, ExitOfEachProcessIsReportedOnceAndTheSessionEnds) {
     FakeBackend backend;
-    backend.on(uapi::GET_REGS, [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(0); });
+    backend.on(uapi::GET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(0); });
     backend.on(uapi::GET_SREGS, [&](const TrappedIoctl& c, TargetFd&, UserIo&) {
         std::lock_guard l(backend.mutex());
         return Reply::val(backend.gone_locked(static_cast<pid_t>(c.arg)) ? 1 : 0);
@@ -72,8 +73,9 @@ TEST(SupervisorLifecycle, ShutdownInterruptsBlockedCallsAndReleasesCallers) {
     child.join();
     ASSERT_TRUE(blocked) << r.out;
     EXPECT_FALSE(r.timed_out);
-    EXPECT_EQ(r.num("run_errno"), EINTR) << r.out;    // the interrupted call got its answer
-    EXPECT_EQ(r.num("after_errno"), ENOSYS) << r.out;  // no supervisor any more: the kernel's ENOSYS
+    EXPECT_EQ(r.num("run_errno"), EINTR) << r.out;  // the interrupted call got its answer
+    EXPECT_EQ(r.num("after_errno"), ENOSYS)
+        << r.out;  // no supervisor any more: the kernel's ENOSYS
     EXPECT_EQ(backend.interrupts().size(), 1U);
 }
 

@@ -16,7 +16,7 @@
 namespace kvmemu::testing {
 
 class ServerHarness {
-public:
+  public:
     explicit ServerHarness(supervisor::Backend& backend) {
         char tmpl[] = "/tmp/kvmemu-sup-XXXXXX";
         dir_ = ::mkdtemp(tmpl);
@@ -24,8 +24,10 @@ public:
         supervisor::ServerConfig cfg;
         cfg.socket_path = dir_ + "/supervisor.sock";
         auto s = supervisor::Server::start(io_, backend, cfg);
-        if (s) server_ = std::move(*s);
-        else start_error_ = s.error();
+        if (s)
+            server_ = std::move(*s);
+        else
+            start_error_ = s.error();
         thread_ = std::thread([this] { io_.run(); });
     }
     ServerHarness(const ServerHarness&) = delete;
@@ -49,7 +51,7 @@ public:
     [[nodiscard]] const std::string& dir() const { return dir_; }
     supervisor::Server& server() { return *server_; }
 
-private:
+  private:
     std::string dir_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ =

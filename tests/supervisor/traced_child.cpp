@@ -28,7 +28,9 @@ namespace {
 
 namespace uapi = kvmemu::uapi;
 
-void put(const char* key, long value) { std::printf("%s=%ld\n", key, value); }
+void put(const char* key, long value) {
+    std::printf("%s=%ld\n", key, value);
+}
 void put(const char* key, const std::string& value) {
     std::printf("%s=%s\n", key, value.c_str());
 }
@@ -49,7 +51,9 @@ void put_result(const std::string& name, Result r) {
     put((name + "_errno").c_str(), static_cast<long>(r.err));
 }
 
-int devnull() { return ::open("/dev/null", O_RDWR | O_CLOEXEC); }
+int devnull() {
+    return ::open("/dev/null", O_RDWR | O_CLOEXEC);
+}
 
 int trap() {
     const int fd = ::memfd_create("trap-target", MFD_CLOEXEC);
@@ -97,7 +101,8 @@ int inject() {
     for (auto [name, r] : {std::pair{"a", a}, std::pair{"b", b}}) {
         const int fd = static_cast<int>(r.ret);
         const int flags = ::fcntl(fd, F_GETFD);
-        put((std::string(name) + "_cloexec").c_str(), flags < 0 ? -1L : ((flags & FD_CLOEXEC) ? 1L : 0L));
+        put((std::string(name) + "_cloexec").c_str(),
+            flags < 0 ? -1L : ((flags & FD_CLOEXEC) ? 1L : 0L));
         put((std::string(name) + "_data").c_str(), fd_data(fd));
     }
     return 0;
@@ -122,9 +127,9 @@ int userio() {
 
 int unlisted() {
     const int fd = devnull();
-    const unsigned long reqs[] = {uapi::GET_API_VERSION, uapi::CHECK_EXTENSION,
+    const unsigned long reqs[] = {uapi::GET_API_VERSION,    uapi::CHECK_EXTENSION,
                                   uapi::GET_VCPU_MMAP_SIZE, uapi::SET_USER_MEMORY_REGION,
-                                  uapi::CREATE_IRQCHIP, uapi::KVMEMU_BIND_VM,
+                                  uapi::CREATE_IRQCHIP,     uapi::KVMEMU_BIND_VM,
                                   uapi::KVMEMU_IDENTIFY_VM, TCGETS};
     int i = 0;
     for (unsigned long req : reqs) put_result("u" + std::to_string(i++), call(fd, req, 0));
@@ -184,6 +189,14 @@ int signal_run(bool restart) {
     }
     ::pthread_kill(a.native_handle(), SIGUSR1);
     a.join();
+    // While we are still alive, the backend's RUN must end (it ends only when interrupted).
+    Result after{};
+    for (int i = 0; i < 2000; ++i) {
+        after = call(fd, uapi::GET_REGS, 0);
+        if (after.ret == 0) break;
+        ::usleep(5000);
+    }
+    put_result("after", after);
     put("run_tid", static_cast<long>(tid.load()));
     put_result("regs", regs);
     put_result("run", run);

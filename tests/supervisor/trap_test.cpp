@@ -58,7 +58,8 @@ TEST(SupervisorTrap, BackendSeesCallerFdCommandArgumentAndFstat) {
 
 TEST(SupervisorTrap, ContinueLetsTheCallReachTheKernel) {
     FakeBackend backend;
-    backend.on(uapi::GET_REGS, [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::cont(); });
+    backend.on(uapi::GET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::cont(); });
     ServerHarness h(backend);
     ASSERT_TRUE(h.ok());
     const auto r = run_scenario(h, "continue");
@@ -66,14 +67,16 @@ TEST(SupervisorTrap, ContinueLetsTheCallReachTheKernel) {
     ASSERT_EQ(seen.size(), 1U);  // it was trapped...
     EXPECT_TRUE(S_ISCHR(seen[0].st.st_mode));
     EXPECT_EQ(seen[0].st.st_rdev, makedev(1, 3));  // /dev/null
-    EXPECT_EQ(r.num("null_ret"), -1);  // ...and /dev/null answered
+    EXPECT_EQ(r.num("null_ret"), -1);              // ...and /dev/null answered
     EXPECT_EQ(r.num("null_errno"), ENOTTY);
 }
 
 TEST(SupervisorTrap, ValueAndErrorRepliesReachTheCaller) {
     FakeBackend backend;
-    backend.on(uapi::GET_REGS, [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(4242); });
-    backend.on(uapi::SET_REGS, [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::err(EIO); });
+    backend.on(uapi::GET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(4242); });
+    backend.on(uapi::SET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::err(EIO); });
     ServerHarness h(backend);
     ASSERT_TRUE(h.ok());
     const auto r = run_scenario(h, "values");
@@ -127,9 +130,8 @@ TEST(SupervisorTrap, UnlistedRequestsAreNotTrapped) {
 
 TEST(SupervisorTrap, EveryListedRequestIsTrapped) {
     FakeBackend backend;
-    backend.on_any([](const TrappedIoctl& c, TargetFd&, UserIo&) {
-        return Reply::val(uapi::ioc_nr(c.cmd));
-    });
+    backend.on_any(
+        [](const TrappedIoctl& c, TargetFd&, UserIo&) { return Reply::val(uapi::ioc_nr(c.cmd)); });
     ServerHarness h(backend);
     ASSERT_TRUE(h.ok());
     const auto r = run_scenario(h, "listed");

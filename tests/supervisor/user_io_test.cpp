@@ -15,7 +15,9 @@ using supervisor::Reply;
 using supervisor::TargetFd;
 using supervisor::TrappedIoctl;
 
-Reply status(int e) { return e == 0 ? Reply::val(0) : Reply::err(e); }
+Reply status(int e) {
+    return e == 0 ? Reply::val(0) : Reply::err(e);
+}
 
 TEST(SupervisorUserIo, ReadsAndWritesTheCallersMemoryAndFaultsOnBadRanges) {
     FakeBackend backend;
@@ -60,7 +62,7 @@ TEST(SupervisorUserIo, ReadsAndWritesTheCallersMemoryAndFaultsOnBadRanges) {
     EXPECT_EQ(r.num("readonly_errno"), EFAULT);  // write to a read-only page: refused
     EXPECT_EQ(r.num("readonly_byte"), 0);        // and nothing was written
     EXPECT_EQ(r.num("straddle_errno"), EFAULT);  // partly mapped range: refused as a whole
-    std::lock_guard l(m);  // the handlers ran on supervisor threads
+    std::lock_guard l(m);                        // the handlers ran on supervisor threads
     EXPECT_EQ(read_back, "hello-from-the-traced-child");
     EXPECT_EQ(codes, (std::vector<int>{0, EFAULT, EFAULT, EFAULT}));
 }
