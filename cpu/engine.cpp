@@ -75,6 +75,7 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
     c.result = &res;
     c.eng = &im;
     c.stop = false;
+    c.exit_pending = false;
     load_cs_ss_for_cpl(c);
     tlb_flush(c);
     im.blocks.new_run(++im.epoch);
@@ -172,6 +173,10 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
                     b = im.blocks.next(c, b);
                 }
                 if (shadow) st.irq_shadow = false;
+                if (c.exit_pending) {
+                    c.exit_pending = false;
+                    break;
+                }
                 if (c.stop && !c.mmio_writes.empty()) {
                     res.instructions = retired;
                     return mmio_write_exit();

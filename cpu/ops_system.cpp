@@ -8,9 +8,11 @@
 namespace kvmemu::cpu {
 namespace {
 
-[[noreturn]] void exit_now(Core& c, ExitReason r) {
+// Ends the run after the current instruction retires (RIP = c.next_rip), without unwinding.
+void request_exit(Core& c, ExitReason r) {
     c.result->reason = r;
-    throw ExitNow{};
+    c.exit_pending = true;
+    c.stop = true;
 }
 
 void cpuid(Core& c, const Insn&) {
@@ -201,8 +203,8 @@ void iretq(Core& c, const Insn& i) {
 
 void hlt(Core& c, const Insn& i) {
     require_cpl0(c);
-    c.st->rip += i.len;
-    exit_now(c, ExitReason::Hlt);
+    (void)i;
+    request_exit(c, ExitReason::Hlt);
 }
 
 void invlpg(Core& c, const Insn& i) {
@@ -331,12 +333,12 @@ void io(Core& c, const Insn& i) {
     e.is_in = (i.aux & 1) != 0;
     if (e.is_in) {
         c.eng->pending_in = PendingIn{true, false, false, i.osz, c.st->rip + i.len};
+        c.next_rip = c.st->rip;  // completed by the next run()
     } else {
         const uint64_t v = c.st->gpr[RAX];
         std::memcpy(e.data.data(), &v, i.osz);
-        c.st->rip += i.len;
     }
-    exit_now(c, ExitReason::Io);
+    request_exit(c, ExitReason::Io);
 }
 
 // INS (aux 1) / OUTS (aux 0), one element per exit.
@@ -357,15 +359,16 @@ void io_string(Core& c, const Insn& i) {
     if (e.is_in) {
         (void)translate(c, mask(s.gpr[RDI]), Access::Write);  // fault now, not at completion
         c.eng->pending_in = PendingIn{true, true, i.rep != 0, i.osz, next};
+        c.next_rip = s.rip;
     } else {
         uint64_t a = mask(s.gpr[RSI]);
         if (i.seg != kNoSeg) a += seg_base(c, i.seg);
         read_slow(c, a, e.data.data(), i.osz, Access::Read);
         s.gpr[RSI] = mask(s.gpr[RSI] + step);
         if (i.rep != 0) s.gpr[RCX] = mask(s.gpr[RCX] - 1);
-        s.rip = next;
+        c.next_rip = next;
     }
-    exit_now(c, ExitReason::Io);
+    request_exit(c, ExitReason::Io);
 }
 
 Form reg_or_mem(const DecodeCtx& x, unsigned k) { return x.form[k]; }

@@ -107,6 +107,21 @@ double guest_run(const char* body, uint64_t iters, uint64_t& retired) {
     return s;
 }
 
+// Cost of one run() round trip: a guest that does OUT in a loop, one exit per instruction pair.
+void io_exits(uint64_t exits) {
+    Guest g;
+    g.load("1: out 0x80, al\ninc eax\njmp 1b\n");
+    RunControl ctl;
+    const auto t0 = CpuClock::now();
+    for (uint64_t k = 0; k < exits; ++k) {
+        const RunResult r = g.engine.run(g.st, g.bus, ctl);
+        if (r.reason != ExitReason::Io) std::fprintf(stderr, "unexpected exit %d\n", static_cast<int>(r.reason));
+    }
+    const double s = std::chrono::duration<double>(CpuClock::now() - t0).count();
+    std::printf("%-12s %8.0f ns per run() returning an IO exit (%.2f M exits/s)\n", "io-exit", s * 1e9 / exits,
+                exits / s / 1e6);
+}
+
 void report(const char* name, double guest_s, uint64_t retired, double native_s, uint64_t native_insns) {
     const double g = static_cast<double>(retired) / guest_s;
     const double n = static_cast<double>(native_insns) / native_s;
@@ -127,5 +142,6 @@ int main(int argc, char** argv) {
     const double nm = native_mem(iters * 10, src, dst);
     const double gm = guest_run(kMemLoop, iters, retired);
     report("memory", gm, retired, nm, iters * 10 * kMemPerIter);
+    io_exits(200'000);
     return 0;
 }

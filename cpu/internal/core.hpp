@@ -86,6 +86,7 @@ struct Core {
 
     uint64_t next_rip = 0;
     bool stop = false;     // end the current block after this instruction
+    bool exit_pending = false;  // leave run() after this instruction (result->reason is set)
     uint64_t cpl3 = 0;     // 1 when CPL is 3 (folded into TLB tags)
     uint64_t tlb_gen = 0;  // 0..kTlbGens-1, bits 1..10 of TLB tags; bumping it flushes the TLB
 
