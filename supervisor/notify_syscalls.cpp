@@ -54,6 +54,13 @@ int notif_addfd_send(int listener, std::uint64_t id, int fd, bool cloexec) {
     }
 }
 
+int notif_set_sync_wakeup(int listener) {
+    // Not in Debian 12's <linux/seccomp.h> (6.1) yet.
+    constexpr unsigned long kSetFlags = SECCOMP_IOW(4, __u64);
+    constexpr std::uint64_t kSyncWakeUp = 1;
+    return result(::ioctl(listener, kSetFlags, kSyncWakeUp));
+}
+
 // Raw system calls: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++ callers.
 int pidfd_open(pid_t pid) {
     return result(::syscall(SYS_pidfd_open, pid, 0U));

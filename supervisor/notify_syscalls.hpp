@@ -21,6 +21,10 @@ int notif_id_valid(int listener, std::uint64_t id);
 // its number the call's result. Returns that number.
 int notif_addfd_send(int listener, std::uint64_t id, int fd, bool cloexec);
 
+// SECCOMP_IOCTL_NOTIF_SET_FLAGS(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) (Linux 6.6): the kernel
+// switches between caller and supervisor on the same CPU. -EINVAL/-ENOTTY on older kernels.
+int notif_set_sync_wakeup(int listener);
+
 int pidfd_open(pid_t pid);
 int pidfd_getfd(int pidfd, int target_fd);
 // 0 while the process the pidfd refers to exists (zombies included), -ESRCH once reaped.

@@ -28,6 +28,8 @@ Expected<std::unique_ptr<Session>> Session::start(UniqueFd listener, pid_t launc
     if (!listener.valid() || !is_seccomp_listener(listener.get())) return Errno{EINVAL};
     auto receiver = NotifReceiver::create();
     if (!receiver) return Errno{receiver.error()};
+    // Best effort: a trapped call then costs a same-CPU switch, not a cross-CPU wake-up.
+    sys::notif_set_sync_wakeup(listener.get());
     UniqueFd stop_event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!stop_event) return Errno{errno};
     auto s = std::make_unique<Session>(Private{}, std::move(listener), std::move(stop_event),

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -235,6 +236,23 @@ int exit_scenario() {
     return 0;
 }
 
+// Round trips in ns per call: getppid(), and trapped ioctls (the backend decides the answer).
+int bench() {
+    const int fd = devnull();
+    constexpr int kN = 20000;
+    auto time = [&](auto&& f) {
+        timespec a{}, b{};
+        ::clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int i = 0; i < kN; ++i) f();
+        ::clock_gettime(CLOCK_MONOTONIC, &b);
+        return ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec)) / kN;
+    };
+    put("getppid_ns", time([] { ::syscall(SYS_getppid); }));
+    put("continue_ns", time([&] { call(fd, uapi::GET_REGS, 0); }));
+    put("value_ns", time([&] { call(fd, uapi::SET_REGS, 0); }));
+    return 0;
+}
+
 // Run by kvmemu-run: no filter of our own.
 int probe() {
     std::ifstream status("/proc/self/status");
@@ -305,6 +323,7 @@ int main(int argc, char** argv) {
     if (scenario == "shutdown") return shutdown_scenario();
     if (scenario == "exit") return exit_scenario();
     if (scenario == "probe") return probe();
+    if (scenario == "bench") return bench();
     if (scenario == "read" && argc > 3) return read_file(argv[3]);
     if (scenario == "as-nobody" && argc > 3) return as_nobody(argv + 3);
     std::fprintf(stderr, "unknown scenario %s\n", scenario.c_str());

@@ -145,5 +145,21 @@ TEST(SupervisorTrap, EveryListedRequestIsTrapped) {
     }
 }
 
+// Not a timed test: prints the cost of the trapped paths (run with
+// --gtest_also_run_disabled_tests). Asserts only that every path was served.
+TEST(SupervisorTrap, DISABLED_RoundTripCost) {
+    FakeBackend backend;
+    backend.on(uapi::GET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::cont(); });
+    backend.on(uapi::SET_REGS,
+               [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(0); });
+    ServerHarness h(backend);
+    ASSERT_TRUE(h.ok());
+    const auto r = run_scenario(h, "bench");
+    std::printf("getppid %ld ns, trap+CONTINUE %ld ns, trap+value %ld ns\n", r.num("getppid_ns"),
+                r.num("continue_ns"), r.num("value_ns"));
+    EXPECT_EQ(backend.seen().size(), 40000U);
+}
+
 }  // namespace
 }  // namespace kvmemu::testing
