@@ -176,12 +176,29 @@ static void set_exceptions_known(void) {
         {"pf_fetch", 14, 0, 0x40000000},          /* fetch: I/D bit only with EFER.NXE or SMEP */
         {"gp_noncanonical", 13, 0, 0},
         {"de_idiv_overflow", 0, 0, 0},
+        {"paging", 0, 0, 0},                      /* not an exception: the paging section */
+        {"pf_ro_write_wp", 14, 3, 0x40001006},    /* present, write (CR0.WP) */
+        {"pf_nx_fetch", 14, 0x11, 0x40002001},    /* present, fetch (EFER.NXE) */
+        {"pf_fetch_nxe", 14, 0x10, 0x40003000},   /* not present, fetch (EFER.NXE) */
+    };
+    static const struct known paging[] = {
+        {"paging.read_x", 0x11},       {"paging.pte_accessed", 0x20},    {"paging.write_x", 0x33},
+        {"paging.pte_dirty", 0x60},    {"paging.invlpg_read_y", 0x22},   {"paging.cr3_reload_read_x", 0x11},
+        {"paging.ro_write_nowp", 0x44},
     };
     char name[64];
     uint64_t count = 0;
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
         if (opt_no_soft_int && (e[i].vector == 3 || e[i].vector == 64)) continue;
+        if (!strcmp(e[i].tag, "paging")) {
+            for (size_t p = 0; p < sizeof paging / sizeof paging[0]; p++) add_known(paging[p].name, paging[p].value);
+            continue;
+        }
         count++;
+        if (!strcmp(e[i].tag, "pf_nx_fetch")) { /* reported between the two probes */
+            add_known("paging.ro_unchanged", 0);
+            add_known("paging.exec_ok", 1);
+        }
         snprintf(name, sizeof name, "%s.vector", e[i].tag);
         add_known(name, e[i].vector);
         snprintf(name, sizeof name, "%s.error", e[i].tag);

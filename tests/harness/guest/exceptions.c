@@ -53,6 +53,84 @@ static void check(const char *tag, int fault_like) {
     }
 }
 
+/* Paging done by the guest itself: a 4 KiB page table it builds under PDPT[1] (VA 1 GiB), then
+ * changes with invlpg and a CR3 reload, reads back the accessed/dirty bits the CPU sets, and
+ * faults on a read-only page (CR0.WP) and on a no-execute page (EFER.NXE). */
+static uint64_t pg_pd[512] __attribute__((aligned(4096)));
+static uint64_t pg_pt[512] __attribute__((aligned(4096)));
+static uint8_t pg_x[4096] __attribute__((aligned(4096)));
+static uint8_t pg_y[4096] __attribute__((aligned(4096)));
+#define PG_VA 0x40000000ULL
+
+static inline uint64_t rd_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline void wr_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
+static inline uint64_t rd_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline void wr_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
+static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+static inline uint64_t rdmsr(uint32_t msr) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static void paging(void) {
+    volatile uint64_t *pdpt = (volatile uint64_t *)(uintptr_t)GUEST_PDPT;
+    volatile uint64_t *pt = pg_pt;
+    volatile uint8_t *va = (volatile uint8_t *)(uintptr_t)PG_VA;
+    pg_x[0] = 0x11;
+    pg_x[1] = 0xc3; /* ret */
+    pg_y[0] = 0x22;
+    pg_pd[0] = (uint64_t)(uintptr_t)pg_pt | 0x3;
+    pt[0] = (uint64_t)(uintptr_t)pg_x | 0x3;          /* VA+0: X, writable */
+    pt[1] = (uint64_t)(uintptr_t)pg_y | 0x1;          /* VA+4K: Y, read-only */
+    pt[2] = (uint64_t)(uintptr_t)pg_x | 0x3;          /* VA+8K: X again, executable */
+    pdpt[1] = (uint64_t)(uintptr_t)pg_pd | 0x3;
+    wr_cr3(rd_cr3()); /* PDPT[1] was not present: flush anyway, as an OS would */
+
+    report("paging.read_x", va[0]);
+    report("paging.pte_accessed", pt[0] & 0x60);       /* A set, D clear */
+    va[2] = 0x33;
+    report("paging.write_x", pg_x[2]);
+    report("paging.pte_dirty", pt[0] & 0x60);          /* A and D */
+    pt[0] = (uint64_t)(uintptr_t)pg_y | 0x3;
+    invlpg(PG_VA);
+    report("paging.invlpg_read_y", va[0]);
+    pt[0] = (uint64_t)(uintptr_t)pg_x | 0x3;
+    wr_cr3(rd_cr3());
+    report("paging.cr3_reload_read_x", va[0]);
+
+    /* CPL 0 writes to a read-only page: allowed while CR0.WP is clear, #PF(P|W) once it is set */
+    va[4096 + 5] = 0x44;
+    report("paging.ro_write_nowp", pg_y[5]);
+    wr_cr0(rd_cr0() | 0x10000);
+    clear();
+    PROBE("", "movb $0x55, (%%rsi)", PG_VA + 4096 + 6);
+    check("pf_ro_write_wp", 1);
+    report("paging.ro_unchanged", pg_y[6]);
+    wr_cr0(rd_cr0() & ~0x10000ULL);
+
+    /* EFER.NXE: a fetch from an NX page faults with P|I/D; a non-present fetch reports I/D */
+    wrmsr(0xc0000080, rdmsr(0xc0000080) | 0x800);
+    ((void (*)(void))(uintptr_t)(PG_VA + 8192 + 1))(); /* executable: runs the ret */
+    report("paging.exec_ok", 1);
+    pt[2] |= 1ULL << 63;
+    invlpg(PG_VA + 8192);
+    clear();
+    PROBE("", "jmp *%%rsi", PG_VA + 8192 + 1);
+    seen_rip = seen_rip == PG_VA + 8192 + 1 ? probe_start : 0;
+    check("pf_nx_fetch", 1);
+    clear();
+    PROBE("", "jmp *%%rsi", PG_VA + 3 * 4096);
+    seen_rip = seen_rip == PG_VA + 3 * 4096 ? probe_start : 0;
+    check("pf_fetch_nxe", 1);
+    wrmsr(0xc0000080, rdmsr(0xc0000080) & ~0x800ULL);
+    pdpt[1] = 0;
+    wr_cr3(rd_cr3());
+}
+
 int main(void) {
     for (unsigned v = 0; v < 32; v++) set_handler(v, record);
     set_handler(64, record);
@@ -97,6 +175,7 @@ int main(void) {
     PROBE("mov %%rsi, %%rax\n\tmov $-1, %%rcx\n\tcqo", "idiv %%rcx", 0x8000000000000000ULL);
     check("de_idiv_overflow", 1);
 
+    paging();
     report("exceptions.count", seen_count);
 
     /* Execution continues normally with state intact after all of that. */
