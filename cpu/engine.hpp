@@ -99,6 +99,8 @@ public:
     // after SET_SREGS / SET_MSRS (the engine cannot see those).
     void flush_tlb() noexcept;
 
+    // KVM_SET_CPUID2. Decoding of POPCNT/LZCNT/TZCNT and MAXPHYADDR (CPUID 0x80000008) follow it;
+    // drops decoded code.
     void set_cpuid(std::vector<CpuidEntry> entries);
     [[nodiscard]] const CpuidTable& cpuid() const noexcept;
     void set_unsupported_hook(UnsupportedHook hook);
