@@ -35,18 +35,21 @@
  * that the baseline is (0, 0), and every later step is checked with the absolute values of the
  * oracle. --nx-params:
  *   sysfs   (default) turn the mitigation on as a user would: write Y to
- *           /sys/module/kvm/parameters/nx_huge_pages, 1 to nx_huge_pages_recovery_ratio and
- *           --nx-period-ms (100) to nx_huge_pages_recovery_period_ms; old values are restored
+ *           /sys/module/kvm/parameters/nx_huge_pages, 0 then 1 to nx_huge_pages_recovery_ratio
+ *           and --nx-period-ms (100) to nx_huge_pages_recovery_period_ms; old values are restored
  *           at exit. If a write fails: `SKIP`, exit 77.
  *   preset  the KVM in use was started with those values (e.g. kvmemud --nx-huge-pages=force
- *           --nx-huge-pages-recovery-ratio=1 --nx-huge-pages-recovery-period-ms=100): no writes.
+ *           --nx-huge-pages-recovery-ratio=1 --nx-huge-pages-recovery-period-ms=3000): no writes.
  *   none    leave the parameters alone (with --nx-stats skip: real KVM, where they are
  *           read-only and the stats show no 2M mappings).
  * --nx-mode cap enables KVM_CAP_VM_DISABLE_NX_HUGE_PAGES (220, args[0] 0) before the vCPU is
  * created; --expect-cap says whether that must succeed (root) or fail with EPERM (no
  * CAP_SYS_BOOT). When it fails the mitigation applies and the mitigation's values are expected.
- * Recovery: the guest asks the host to wait; with the mitigation active the host waits at least
- * 3 periods and then until nx_lpage_splits reads 0 (at most 20 s); otherwise 3 periods.
+ * Recovery: with --nx-params sysfs the ratio is 0 (recovery off) during the steps, so that a slow
+ * guest cannot see a recovery between two steps; the guest's wait request sets it to 1. With the
+ * mitigation active the host then waits until nx_lpage_splits reads 0 (at most max(20 s, 4
+ * periods)); otherwise one period. With --nx-params preset recovery runs all along: give the
+ * daemon a period (--nx-period-ms) long enough for steps 1-5 (uml-harness.sh uses 3000 ms).
  */
 #include <linux/kvm.h>
 
@@ -389,10 +392,13 @@ static void restore_params(void) {
                         strerror(-r));
         }
 }
+/* Recovery stays off (ratio 0) while the guest takes its steps: a short period would otherwise let
+ * recovery zap splits between two steps whenever the guest is slow (it is, under UML). The
+ * guest's wait request turns it on (ratio 1), as a user would. */
 static void params_sysfs(unsigned period_ms) {
     char period[32];
     snprintf(period, sizeof period, "%u", period_ms);
-    const char *want[3] = {"Y", "1", period};
+    const char *want[3] = {"Y", "0", period};
     for (int i = 0; i < 3; i++) {
         int r = read_param(param_names[i], param_old[i], sizeof param_old[i]);
         if (r == 0) r = write_param(param_names[i], want[i]);
@@ -406,8 +412,8 @@ static void params_sysfs(unsigned period_ms) {
         param_written[i] = true;
     }
     atexit(restore_params);
-    out("nx: mitigation on through " PARAM_DIR ": nx_huge_pages=Y nx_huge_pages_recovery_ratio=1 "
-        "nx_huge_pages_recovery_period_ms=%u",
+    out("nx: mitigation on through " PARAM_DIR ": nx_huge_pages=Y nx_huge_pages_recovery_ratio=0 (recovery off "
+        "during the steps) nx_huge_pages_recovery_period_ms=%u",
         period_ms);
 }
 
@@ -470,13 +476,18 @@ static bool handle_nx_step(uint64_t step, const char *what) {
 
 static void handle_nx_sleep(void) {
     unsigned period = opt_period_ms ? opt_period_ms : 100;
+    if (!strcmp(opt_nx_params, "sysfs")) {
+        int r = write_param(param_names[1], "1");
+        if (r < 0) fail("nx: writing 1 to " PARAM_DIR "%s: -1 %s", param_names[1], errname(-r));
+        else out("nx: recovery on: nx_huge_pages_recovery_ratio=1");
+    }
     if (strcmp(opt_nx_stats, "skip") && nx_mitigated) {
-        double start = now_s();
-        sleep_ms(3 * period);
-        while (read_stat(stat_off_splits) != 0 && now_s() - start < 20) sleep_ms(20);
+        /* until recovery has zapped the splits, at most max(20 s, 4 periods) */
+        double start = now_s(), limit = period * 4 / 1000.0 > 20 ? period * 4 / 1000.0 : 20;
+        while (read_stat(stat_off_splits) != 0 && now_s() - start < limit) sleep_ms(20);
         fprintf(stderr, "kvm_harness: waited %.2f s for NX recovery\n", now_s() - start);
     } else {
-        sleep_ms(3 * period);
+        sleep_ms(period + 100); /* a recovery period passes: nothing may change */
     }
     out("nx: waited for recovery");
 }

@@ -18,7 +18,8 @@
 #   nx-nocap                           same under `capsh --drop=cap_sys_boot`: ENABLE_CAP must fail
 #                                      with EPERM and the mitigation's values follow
 #   daemon-restart-nx-preset           kvmemud restarted with --nx-huge-pages=force
-#                                      --nx-huge-pages-recovery-ratio=1 --nx-huge-pages-recovery-period-ms=100
+#                                      --nx-huge-pages-recovery-ratio=1 --nx-huge-pages-recovery-period-ms=3000
+#                                      (recovery runs all along: the period must outlast steps 1-5)
 #   nx-preset-mitigation, nx-preset-cap, nx-preset-nocap
 #                                      the three NX runs again with those parameters (--nx-params
 #                                      preset): the MMU's behaviour even while the sysfs path is missing
@@ -138,11 +139,11 @@ check nx-nocap nocap $LAUNCH "$HARNESS" --guest nx --nx-mode cap --expect-cap ep
 
 # The same NX runs with the parameters given to the daemon at start.
 if stop_daemon && start_daemon kvmemud-nx-preset.log --nx-huge-pages=force --nx-huge-pages-recovery-ratio=1 \
-	--nx-huge-pages-recovery-period-ms=100; then
+	--nx-huge-pages-recovery-period-ms=3000; then
 	pass daemon-restart-nx-preset
-	check nx-preset-mitigation $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-mode mitigation
-	check nx-preset-cap $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-mode cap --expect-cap ok
-	check nx-preset-nocap nocap $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-mode cap --expect-cap eperm
+	check nx-preset-mitigation $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-period-ms 3000 --nx-mode mitigation
+	check nx-preset-cap $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-period-ms 3000 --nx-mode cap --expect-cap ok
+	check nx-preset-nocap nocap $LAUNCH "$HARNESS" --guest nx --nx-params preset --nx-period-ms 3000 --nx-mode cap --expect-cap eperm
 else
 	fail daemon-restart-nx-preset
 	finish
