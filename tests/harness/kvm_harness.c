@@ -376,7 +376,7 @@ static int read_param(const char *name, char *buf, size_t len) {
 static int write_param(const char *name, const char *value) {
     char path[256];
     snprintf(path, sizeof path, PARAM_DIR "%s", name);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) return -errno;
     ssize_t n = write(fd, value, strlen(value));
     int e = errno;
