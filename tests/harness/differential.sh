@@ -4,7 +4,8 @@
 # identical line for line. Runs on the host, as root (real /dev/kvm).
 #
 # Guests compared: arith; exceptions with --no-soft-int (the real KVM here, PVM backend, fails a
-# guest int3 with an emulation internal error); nx with --nx-params none --nx-stats skip (the
+# guest int3 with an emulation internal error); isa with --no-abm (it fails popcnt the same way);
+# nx with --nx-params none --nx-stats skip (the
 # guest's steps only: real KVM here uses shadow paging, its stats show no 2M mappings and its
 # module parameters are read-only). All guests are SSE-free (-mgeneral-regs-only).
 # Prints PASS/FAIL per comparison and, last, `N passed, N failed`. Exit 77 (SKIP) without a usable
@@ -32,11 +33,12 @@ failed=0
 pass() { echo "PASS $1${2:+: $2}"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
 
-names="diff-arith diff-exceptions diff-nx"
+names="diff-arith diff-exceptions diff-isa diff-nx"
 args_of() {
 	case $1 in
 	diff-arith) echo "--guest arith" ;;
 	diff-exceptions) echo "--guest exceptions --no-soft-int" ;;
+	diff-isa) echo "--guest isa --no-abm" ;;
 	diff-nx) echo "--guest nx --nx-params none --nx-stats skip" ;;
 	esac
 }

@@ -31,6 +31,7 @@
 #define HARNESS_MAGIC 0x214d564bU /* "KVM!" */
 #define PORT_CONFIG 0x5008 /* in, 32-bit: CONFIG_* bits chosen on the host's command line */
 #define CONFIG_NO_SOFT_INT 0x1 /* exceptions guest: skip int3 and int n */
+#define CONFIG_NO_ABM 0x2      /* isa guest: skip popcnt, lzcnt, tzcnt */
 
 #define GUEST_SLOT0_SIZE 0x400000ULL
 #define GUEST_PML4 0x1000ULL

@@ -10,7 +10,7 @@
 # (SKIPs are in neither count). Exit status 1 on any failure.
 #
 # Checks (default):
-#   arith, exceptions                  the guests, every value checked by the harness
+#   arith, exceptions, isa             the guests, every value checked by the harness
 #   nx-mitigation                      NX scenario; mitigation turned on through
 #                                      /sys/module/kvm/parameters as a user would (SKIP while
 #                                      kvmemu-run does not show the daemon's parameters there)
@@ -25,7 +25,7 @@
 #                                      preset): the MMU's behaviour even while the sysfs path is missing
 #   daemon-sigterm                     kvmemud exits 0 on SIGTERM
 # --differential: only the transcripts that tests/harness/differential.sh compares with real KVM
-#   (diff-arith, diff-exceptions with --no-soft-int, diff-nx with --nx-params none --nx-stats skip);
+#   (diff-arith, diff-exceptions with --no-soft-int, diff-isa with --no-abm, diff-nx with --nx-params none --nx-stats skip);
 #   each check passes when the harness passed, the comparison is differential.sh's.
 set -u
 [ -n "${REPO:-}" ] && [ -n "${BUILD:-}" ] || { echo "uml-harness.sh: REPO and BUILD must be set (run it through tests/uml/run-in-uml.sh)" >&2; exit 2; }
@@ -126,6 +126,7 @@ pass start-kvmemud
 if [ "$mode" = differential ]; then
 	check diff-arith $LAUNCH "$HARNESS" --guest arith
 	check diff-exceptions $LAUNCH "$HARNESS" --guest exceptions --no-soft-int
+	check diff-isa $LAUNCH "$HARNESS" --guest isa --no-abm
 	check diff-nx $LAUNCH "$HARNESS" --guest nx --nx-params none --nx-stats skip
 	if stop_daemon; then pass daemon-sigterm; else fail daemon-sigterm; fi
 	finish
@@ -133,6 +134,7 @@ fi
 
 check arith $LAUNCH "$HARNESS" --guest arith
 check exceptions $LAUNCH "$HARNESS" --guest exceptions
+check isa $LAUNCH "$HARNESS" --guest isa
 check nx-mitigation $LAUNCH "$HARNESS" --guest nx --nx-mode mitigation
 check nx-cap $LAUNCH "$HARNESS" --guest nx --nx-mode cap --expect-cap ok
 check nx-nocap nocap $LAUNCH "$HARNESS" --guest nx --nx-mode cap --expect-cap eperm

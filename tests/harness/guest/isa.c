@@ -1,0 +1,60 @@
+/* Guest: general-purpose instructions one by one (../isa_tests.c; the host knows the answers
+ * from running the same code natively), then a few CPL 0 instructions with fixed answers. */
+#include "guest.h"
+
+typedef void (*isa_report_fn)(const char *name, uint64_t value);
+void isa_run(isa_report_fn report, int no_abm);
+
+static inline uint64_t rdmsr(uint32_t msr) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static uint64_t fs_word = 0x1111222233334444ULL, gs_word = 0x5555666677778888ULL;
+
+int main(void) {
+    isa_run(report, (inl(PORT_CONFIG) & CONFIG_NO_ABM) != 0);
+
+    report("sys.efer", rdmsr(0xc0000080));
+    wrmsr(0xc0000100, (uint64_t)(uintptr_t)&fs_word); /* FS_BASE */
+    uint64_t v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    report("sys.fs_read", v);
+    wrmsr(0xc0000101, 0);                              /* GS_BASE */
+    wrmsr(0xc0000102, (uint64_t)(uintptr_t)&gs_word); /* KERNEL_GS_BASE */
+    __asm__ volatile("swapgs" ::: "memory");
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+    report("sys.swapgs_gs_read", v);
+    report("sys.kernel_gs_base_after", rdmsr(0xc0000102));
+    __asm__ volatile("swapgs" ::: "memory");
+    wrmsr(0xc0000100, 0);
+
+    uint64_t f1, f2;
+    __asm__ volatile("sti\n\tpushfq\n\tpop %0\n\tcli\n\tpushfq\n\tpop %1" : "=r"(f1), "=r"(f2));
+    report("sys.sti_if", f1 & 0x200);
+    report("sys.cli_if", f2 & 0x200);
+
+    /* reload the GDT and CS as an OS does after boot */
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } gdtr;
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    report("sys.sgdt_base", gdtr.base);
+    report("sys.sgdt_limit", gdtr.limit);
+    __asm__ volatile("lgdt %0" ::"m"(gdtr));
+    uint64_t cs;
+    __asm__ volatile("pushq $8\n\tlea 1f(%%rip), %%rax\n\tpush %%rax\n\tlretq\n1:\tmov %%cs, %0" : "=r"(cs) : : "rax", "memory");
+    report("sys.cs_after_lret", cs);
+    uint16_t tr;
+    __asm__ volatile("str %0" : "=r"(tr));
+    report("sys.tr", tr);
+
+    uint64_t t1 = __builtin_ia32_rdtsc(), t2 = __builtin_ia32_rdtsc();
+    report("sys.rdtsc_monotonic", t2 >= t1);
+    return 0;
+}
