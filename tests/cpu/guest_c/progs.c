@@ -91,7 +91,7 @@ unsigned long prog_arith(void) {
     unsigned long h = (unsigned long)fib(20);
     long s = -7777777;
     for (long i = 1; i < 300; ++i) {
-        s = s * 31 + i;
+        s = (long)((unsigned long)s * 31u + (unsigned long)i); /* wraps, no UB */
         h = mix(h, (unsigned long)(s / (i | 1)));
         h = mix(h, (unsigned long)(s % 13));
         h = mix(h, (unsigned long)((unsigned long)s / 10));
@@ -139,7 +139,7 @@ unsigned long prog_vector(void) {
         vb[i] = (i ^ 0x55) - 7;
     }
     for (int i = 0; i < 1024; ++i) vc[i] = va[i] + vb[i] * 2;
-    for (int i = 0; i < 1024; ++i) vc[i] ^= (va[i] & 0xff) | (vb[i] << 3);
+    for (int i = 0; i < 1024; ++i) vc[i] ^= (va[i] & 0xff) | (int)((unsigned int)vb[i] << 3);
     int sum = 0;
     for (int i = 0; i < 1024; ++i) sum += vc[i];
     unsigned char mx = 0;
