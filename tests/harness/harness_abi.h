@@ -62,6 +62,7 @@ enum ucall_cmd {
     UC_STATS = 5,     /* str: step label, args[0]: step number; host reads VM stats */
     UC_SLEEP = 6,     /* the host waits for NX recovery (args[0]: periods hint) */
     UC_DONE = 7,      /* args[0]: main()'s return value (0 = success) */
+    UC_CPUID = 9,     /* args: leaf, eax<<32|ebx, ecx<<32|edx as the guest saw them */
     UC_SKIPQ = 8,     /* str: a test's name; the host writes 1 to args[0] to skip it (--skip) */
 };
 

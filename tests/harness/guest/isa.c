@@ -66,6 +66,34 @@ int main(void) {
         report("sys.lret.cs", cs);
         report("sys.lret.rsp_delta", rsp_delta); /* lretq pops 16 bytes: back where it started */
     }
+    if (!host_skips("sys.iretq")) { /* an interrupt frame built by hand: SS, RSP, RFLAGS|CF, CS, RIP */
+        uint64_t fl, delta;
+        __asm__ volatile("mov %%rsp, %%rdx\n\tpushq $0x10\n\tpush %%rdx\n\tpushfq\n\torq $1, (%%rsp)\n\t"
+                         "pushq $8\n\tlea 1f(%%rip), %%rax\n\tpush %%rax\n\tclc\n\tiretq\n"
+                         "1:\tpushfq\n\tpop %0\n\tmov %%rsp, %1\n\tsub %%rdx, %1"
+                         : "=r"(fl), "=r"(delta) : : "rax", "rdx", "cc", "memory");
+        report("sys.iretq.cf", fl & 1);
+        report("sys.iretq.rsp_delta", delta);
+    }
+    if (!host_skips("sys.ljmp")) { /* far jump through an m16:32 pointer (AMD has no m16:64) */
+        static struct __attribute__((packed)) {
+            uint32_t off;
+            uint16_t sel;
+        } ptr;
+        uint64_t reached;
+        __asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%eax, (%1)\n\tmovw $8, 4(%1)\n\txor %0, %0\n\t"
+                         "ljmpl *(%1)\n\tud2\n1:\tmov $1, %0"
+                         : "=&r"(reached) : "r"(&ptr) : "rax", "memory");
+        report("sys.ljmp.reached", reached);
+    }
+    if (!host_skips("sys.cpuid")) { /* what the guest sees is the table the host set (checked there) */
+        static const uint32_t leaves[] = {0, 0x80000000U};
+        for (unsigned i = 0; i < 2; i++) {
+            uint32_t a, b, c, d;
+            __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaves[i]), "c"(0));
+            ucall(UC_CPUID, 0, 0, 0, leaves[i], (uint64_t)a << 32 | b, (uint64_t)c << 32 | d, 0);
+        }
+    }
     uint16_t tr;
     __asm__ volatile("str %0" : "=r"(tr));
     report("sys.tr", tr);
