@@ -144,4 +144,70 @@ void do_iret(Core& c) {
     load_cs_ss_for_cpl(c);
 }
 
+// Far RET (RETF/LRETQ): pops RIP and CS (operand size osz), then `extra` bytes; to an outer
+// privilege level also RSP and SS.
+void do_far_ret(Core& c, unsigned osz, uint64_t extra) {
+    CpuState& s = *c.st;
+    auto pop = [&](uint64_t at) -> uint64_t {
+        if (osz == 8) return rd<uint64_t>(c, at);
+        if (osz == 4) return rd<uint32_t>(c, at);
+        return rd<uint16_t>(c, at);
+    };
+    const uint64_t sp = s.gpr[RSP];
+    const uint64_t rip = pop(sp);
+    const auto cs = static_cast<uint16_t>(pop(sp + osz));
+    const unsigned old_cpl = cpl(s);
+    if ((cs & 3u) < old_cpl) raise(13, cs & ~3u);
+    Segment new_cs = s.seg[CS];
+    load_segment(c, new_cs, cs);
+    new_cs.selector = cs;
+    new_cs.dpl = cs & 3;
+    uint64_t new_sp = sp + 2 * osz + extra;
+    if ((cs & 3u) > old_cpl) {
+        const uint64_t rsp = pop(new_sp);
+        const auto ss = static_cast<uint16_t>(pop(new_sp + osz));
+        Segment new_ss = s.seg[SS];
+        load_segment(c, new_ss, ss);
+        new_ss.selector = ss;
+        new_ss.dpl = cs & 3;
+        s.seg[SS] = new_ss;
+        new_sp = rsp;
+    }
+    s.seg[CS] = new_cs;
+    s.gpr[RSP] = new_sp;
+    c.next_rip = new_cs.l != 0 ? rip : static_cast<uint32_t>(rip);
+    load_cs_ss_for_cpl(c);
+}
+
+// Far JMP/CALL through memory (m16:16/32/64) to a code segment of the same privilege.
+void do_far_transfer(Core& c, uint64_t target_addr, unsigned osz, bool call, uint64_t return_rip) {
+    CpuState& s = *c.st;
+    uint64_t off;
+    if (osz == 8) off = rd<uint64_t>(c, target_addr);
+    else if (osz == 4) off = rd<uint32_t>(c, target_addr);
+    else off = rd<uint16_t>(c, target_addr);
+    const uint16_t sel = rd<uint16_t>(c, target_addr + osz);
+    if ((sel & ~3u) == 0) raise(13, 0);
+    Segment new_cs = s.seg[CS];
+    load_segment(c, new_cs, sel);
+    new_cs.selector = static_cast<uint16_t>((sel & ~3u) | cpl(s));
+    new_cs.dpl = static_cast<uint8_t>(cpl(s));
+    if (call) {
+        const uint64_t sp = s.gpr[RSP];
+        if (osz == 8) {
+            wr<uint64_t>(c, sp - 8, s.seg[CS].selector);
+            wr<uint64_t>(c, sp - 16, return_rip);
+        } else if (osz == 4) {
+            wr<uint32_t>(c, sp - 4, s.seg[CS].selector);
+            wr<uint32_t>(c, sp - 8, static_cast<uint32_t>(return_rip));
+        } else {
+            wr<uint16_t>(c, sp - 2, s.seg[CS].selector);
+            wr<uint16_t>(c, sp - 4, static_cast<uint16_t>(return_rip));
+        }
+        s.gpr[RSP] = sp - 2 * osz;
+    }
+    s.seg[CS] = new_cs;
+    c.next_rip = new_cs.l != 0 ? off : static_cast<uint32_t>(off);
+}
+
 }  // namespace kvmemu::cpu

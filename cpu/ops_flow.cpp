@@ -1,5 +1,6 @@
 // Control flow and the stack: JMP/Jcc/CALL/RET/LOOP/JRCXZ, PUSH/POP, LEAVE/ENTER.
 #include "cpu/internal/decode.hpp"
+#include "cpu/internal/impl.hpp"
 
 namespace kvmemu::cpu {
 namespace {
@@ -32,6 +33,19 @@ void ret(Core& c, const Insn& i) {
     const uint64_t target = rd<uint64_t>(c, c.st->gpr[RSP]);
     c.st->gpr[RSP] += 8 + static_cast<uint64_t>(i.imm);
     c.next_rip = target;
+}
+
+void ret_far(Core& c, const Insn& i) { do_far_ret(c, i.osz, static_cast<uint64_t>(i.imm)); }
+
+// JMP far m16:xx (aux 0) / CALL far m16:xx (aux 1).
+void far_mem(Core& c, const Insn& i) { do_far_transfer(c, ea(c, i), i.osz, i.aux == 1, c.st->rip + i.len); }
+
+// XLAT: AL = [seg:RBX + AL].
+void xlat(Core& c, const Insn& i) {
+    uint64_t a = c.st->gpr[RBX] + (c.st->gpr[RAX] & 0xff);
+    if (i.asz == 4) a = static_cast<uint32_t>(a);
+    if (i.seg != kNoSeg) a += seg_base(c, i.seg);
+    setr<uint8_t>(c, RAX, rd<uint8_t>(c, a));
 }
 
 // LOOP (aux 0), LOOPE (1), LOOPNE (2), JRCXZ (3); address size in asz.
@@ -132,11 +146,23 @@ bool lower_flow(DecodeCtx& x) {
     const auto m = x.d.mnemonic;
     switch (m) {
         case ZYDIS_MNEMONIC_JMP:
+        case ZYDIS_MNEMONIC_CALL:
+            if (x.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) {
+                x.ends_block = true;
+                o.aux = m == ZYDIS_MNEMONIC_CALL ? 1 : 0;
+                o.fn = x.form[0] == Form::M ? &far_mem : &h_ud;  // ptr16:32 is invalid in 64-bit mode
+                return true;
+            }
+            if (m == ZYDIS_MNEMONIC_CALL) break;
             x.ends_block = true;
             if (x.form[0] == Form::I) o.fn = &jmp_rel;
             else o.fn = x.form[0] == Form::M ? &jmp_ind<Form::M> : &jmp_ind<Form::R>;
             if (x.form[0] != Form::I && o.osz != 8) o.fn = &h_ud;
             return true;
+        default:
+            break;
+    }
+    switch (m) {
         case ZYDIS_MNEMONIC_CALL:
             x.ends_block = true;
             if (x.form[0] == Form::I) o.fn = &call_rel;
@@ -146,8 +172,9 @@ bool lower_flow(DecodeCtx& x) {
         case ZYDIS_MNEMONIC_RET:
             x.ends_block = true;
             o.imm = x.nops > 0 ? o.imm : 0;
-            o.fn = &ret;
+            o.fn = x.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR ? &ret_far : &ret;
             return true;
+        case ZYDIS_MNEMONIC_XLAT: o.fn = &xlat; return true;
         case ZYDIS_MNEMONIC_LOOP: x.ends_block = true; o.aux = 0; o.fn = &loop; return true;
         case ZYDIS_MNEMONIC_LOOPE: x.ends_block = true; o.aux = 1; o.fn = &loop; return true;
         case ZYDIS_MNEMONIC_LOOPNE: x.ends_block = true; o.aux = 2; o.fn = &loop; return true;

@@ -31,6 +31,8 @@ void deliver_event(Core& c, uint8_t vector, bool has_error, uint32_t error, bool
                    uint64_t return_rip);
 void load_cs_ss_for_cpl(Core& c);
 void do_iret(Core& c);
+void do_far_ret(Core& c, unsigned osz, uint64_t extra);
+void do_far_transfer(Core& c, uint64_t target_addr, unsigned osz, bool call, uint64_t return_rip);
 
 // System (ops_system.cpp).
 uint64_t guest_tsc(const Core& c);

@@ -264,3 +264,34 @@ TEST(Atomic, LockedRmwOnMmioFallsBack) {
 
 }  // namespace
 }  // namespace kvmemu::cpu::test
+
+namespace kvmemu::cpu::test {
+namespace {
+
+TEST(Flow, FarReturnPopsCsAndRip) {
+    Guest g;
+    run_hlt(g, "mov r8, rsp\npush 8\nlea rax, [rip + 1f]\npush rax\nrex64 retf\n1: mov r9, rsp\nmov r10w, cs");
+    EXPECT_EQ(g.st.gpr[R9], g.st.gpr[R8]);
+    EXPECT_EQ(g.st.gpr[R10] & 0xffff, 8u);
+    EXPECT_EQ(g.st.seg[CS].l, 1u);
+}
+
+TEST(Flow, FarJumpAndCallThroughMemory) {
+    Guest g;
+    run_hlt(g, "lea rax, [rip + 1f]\nmov [0x20000], rax\nmov word ptr [0x20008], 8\n"
+               "rex64 jmp fword ptr [0x20000]\nud2\n"
+               "1: lea rax, [rip + 2f]\nmov [0x20010], rax\nmov word ptr [0x20018], 8\n"
+               "rex64 call fword ptr [0x20010]\njmp 3f\n2: mov rbx, [rsp + 8]\nrex64 retf\n3: mov rcx, rsp");
+    EXPECT_EQ(g.st.gpr[RBX], 8u);
+    EXPECT_EQ(g.st.gpr[RCX], kStackTop);
+}
+
+TEST(Integer, Xlat) {
+    Guest g;
+    g.bus.put<uint8_t>(kData + 0x42, 0x99);
+    run_hlt(g, "mov ebx, 0x20000\nmov eax, 0x1242\nxlatb");
+    EXPECT_EQ(g.st.gpr[RAX], 0x1299u);
+}
+
+}  // namespace
+}  // namespace kvmemu::cpu::test
