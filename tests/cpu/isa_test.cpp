@@ -295,3 +295,16 @@ TEST(Integer, Xlat) {
 
 }  // namespace
 }  // namespace kvmemu::cpu::test
+
+namespace kvmemu::cpu::test {
+namespace {
+
+TEST(Flow, FarJumpThroughM16_32) {
+    Guest g;
+    run_hlt(g, "lea rax, [rip + 1f]\nmov [0x20000], eax\nmov word ptr [0x20004], 8\n"
+               "jmp fword ptr [0x20000]\nud2\n1: mov ebx, 1");
+    EXPECT_EQ(g.st.gpr[RBX], 1u);
+}
+
+}  // namespace
+}  // namespace kvmemu::cpu::test
