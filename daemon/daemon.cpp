@@ -60,7 +60,8 @@ Daemon::Daemon(Options options, mmu::NxParams params)
       system_(options_.kvm, [](pid_t tid) { return caps::may_disable_nx_huge_pages(tid); }, params,
               host_oracles(options_.kvm.host_mapping_level), make_process_guest_pages),
       device_(system_, CuseDevice::Options{options_.device_name, "/dev/cuse"}),
-      recovery_(io_, system_) {}
+      recovery_(io_, system_),
+      control_(io_, system_, options_.control_path) {}
 
 Daemon::~Daemon() { shutdown("exit"); }
 
@@ -93,6 +94,7 @@ void Daemon::on_device_ready() {
         spdlog::warn("supervisor socket {} unavailable: programs can query {} but not create VMs",
                      options_.socket_path, device_.path());
     }
+    control_.start();
     sd_notify(0, "READY=1\nSTATUS=serving");
     spdlog::info("ready");
 }
@@ -104,6 +106,7 @@ void Daemon::shutdown(const char* why) {
     sd_notify(0, "STOPPING=1");
     if (supervisor_) supervisor_->stop();
     recovery_.stop();
+    control_.stop();
     device_.stop();
     io_.stop();
 }

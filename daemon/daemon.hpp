@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <memory>
 
+#include "daemon/control_server.hpp"
 #include "daemon/cuse_device.hpp"
 #include "daemon/kvm_backend.hpp"
 #include "daemon/nx_recovery_scheduler.hpp"
@@ -38,6 +39,7 @@ private:
     kvm::System system_;
     CuseDevice device_;
     NxRecoveryScheduler recovery_;
+    ControlServer control_;
     std::unique_ptr<KvmBackend> backend_;
     std::unique_ptr<SupervisorService> supervisor_;
     bool stopping_ = false;
