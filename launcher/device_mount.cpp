@@ -39,10 +39,6 @@ MountStatus show_device_at(const std::string& device, const std::string& target)
     return {};
 }
 
-MountStatus show_module_parameters() {
-    return {};
-}
-
 std::string describe(const MountStatus& status, const std::string& device,
                      const std::string& target) {
     const std::string why = std::strerror(status.error);

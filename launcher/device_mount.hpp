@@ -19,8 +19,6 @@ struct MountStatus {
 MountStatus show_device_at(const std::string& device, const std::string& target = "/dev/kvm");
 
 // Hook for a later issue: bind-mount the daemon's module-parameter files over
-// /sys/module/kvm/parameters in the same private namespace. Does nothing yet.
-MountStatus show_module_parameters();
 
 // One line for the user.
 std::string describe(const MountStatus& status, const std::string& device,

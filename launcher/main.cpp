@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "launcher/device_mount.hpp"
+#include "launcher/module_params.hpp"
 #include "launcher/options.hpp"
 #include "launcher/seccomp_filter.hpp"
 #include "launcher/send_listener.hpp"
@@ -46,11 +47,22 @@ int main(int argc, char** argv) {
             say(describe(st, opt.device));
             return kOwnFailure;
         }
-        if (auto st = show_module_parameters(); !st.ok()) {
-            say(describe(st, opt.device));
-            return kOwnFailure;
-        }
         if (opt.verbose) say(opt.device + " is shown at /dev/kvm in a private mount namespace");
+    }
+    // As root, the daemon's kvm module parameters appear at /sys/module/kvm/parameters, where
+    // harnesses read and write them. Without root (no mounts) the program sees the host's.
+    if (::geteuid() == 0) {
+        const auto slash = opt.socket.rfind('/');
+        const std::string control =
+            (slash == std::string::npos ? std::string(".") : opt.socket.substr(0, slash)) +
+            "/control.sock";
+        std::string why;
+        if (int e = show_module_parameters(control, !opt.device.empty(), why); e != 0) {
+            if (e != ENOENT || opt.verbose)
+                say("kvm module parameters not shown at /sys/module/kvm/parameters: " + why);
+        } else if (opt.verbose) {
+            say("kvmemud's kvm module parameters are shown at /sys/module/kvm/parameters");
+        }
     }
 
     auto filter = load_notify_filter(kTrappedRequests);
