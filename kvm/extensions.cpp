@@ -39,6 +39,8 @@ long check_extension(std::uint64_t cap, Scope /*scope*/, const Config& config) {
         case u::CAP_BINARY_STATS_FD:
         case u::CAP_USER_MEMORY2:
         case u::CAP_PRE_FAULT_MEMORY:  // the MMU models KVM's TDP MMU
+        case u::CAP_IMMEDIATE_EXIT:    // KVM_RUN honours kvm_run.immediate_exit
+        case u::CAP_GET_TSC_KHZ:
             return 1;
         case u::CAP_NR_VCPUS:
             // x86 answers min(online CPUs, KVM_MAX_VCPUS): the recommended vCPU count.
