@@ -5,7 +5,7 @@
 #
 # Guests compared: arith; exceptions with --no-soft-int (the real KVM here, PVM backend, fails a
 # guest int3 with an emulation internal error); isa with --no-abm (it fails popcnt the same way)
-# and without the known kvmemu defects (xlat, lretq, far jmp: uml-harness.sh runs them as XFAIL);
+# (known kvmemu defects, if any, are listed in uml-harness.sh as KNOWN_DEFECTS);
 # nx with --nx-params none --nx-stats skip (the
 # guest's steps only: real KVM here uses shadow paging, its stats show no 2M mappings and its
 # module parameters are read-only). All guests are SSE-free (-mgeneral-regs-only).
@@ -39,7 +39,7 @@ args_of() {
 	case $1 in
 	diff-arith) echo "--guest arith" ;;
 	diff-exceptions) echo "--guest exceptions --no-soft-int" ;;
-	diff-isa) echo "--guest isa --no-abm --skip xlat,sys.lret,sys.ljmp" ;;
+	diff-isa) echo "--guest isa --no-abm" ;;
 	diff-nx) echo "--guest nx --nx-params none --nx-stats skip" ;;
 	esac
 }
