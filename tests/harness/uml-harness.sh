@@ -126,7 +126,7 @@ pass start-kvmemud
 if [ "$mode" = differential ]; then
 	check diff-arith $LAUNCH "$HARNESS" --guest arith
 	check diff-exceptions $LAUNCH "$HARNESS" --guest exceptions --no-soft-int
-	check diff-isa $LAUNCH "$HARNESS" --guest isa --no-abm --skip xlat,sys.lret,sys.ljmp
+	check diff-isa $LAUNCH "$HARNESS" --guest isa --no-abm
 	check diff-nx $LAUNCH "$HARNESS" --guest nx --nx-params none --nx-stats skip
 	if stop_daemon; then pass daemon-sigterm; else fail daemon-sigterm; fi
 	finish

@@ -145,10 +145,12 @@ case "$cv" in
 esac
 
 # A client killed in the middle of a stream of requests, then the daemon must still serve.
-$LAUNCH "$PROBE" --device "$DEVICE" --section hammer --iterations 100000000 >/dev/null 2>&1 &
+# The client runs in a session of its own: $! is the wrapper (timeout, launcher), so the whole
+# process group is killed, the probe included.
+setsid $LAUNCH "$PROBE" --device "$DEVICE" --section hammer --iterations 100000000 >/dev/null 2>&1 &
 victim=$!
 sleep 1
-kill -KILL "$victim" 2>/dev/null
+kill -KILL -- "-$victim" 2>/dev/null || kill -KILL "$victim" 2>/dev/null
 wait "$victim" 2>/dev/null
 $LAUNCH "$PROBE" --device "$DEVICE" --section system >"$OUT/after-bad-input.txt" 2>"$OUT/after-bad-input.err"
 grep '^system\.' "$ORACLE/root.txt" >"$WORKDIR/system.expected"
@@ -169,6 +171,10 @@ if [ -n "$dpid" ]; then
 	else
 		fail daemon-no-leak "$fd_now open fds after all scenarios, $fd_baseline after the first: VMs not freed when their clients exit?"
 		ls -l "/proc/$dpid/fd" | sed 's/^/    /' | tail -n 30
+		echo "    processes still running:"
+		for p in /proc/[0-9]*; do
+			[ -r "$p/cmdline" ] && printf '    %s: %s\n' "${p#/proc/}" "$(tr '\0' ' ' <"$p/cmdline" | cut -c1-150)"
+		done | grep -v ': $' | tail -n 15
 	fi
 fi
 
