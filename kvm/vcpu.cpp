@@ -170,12 +170,9 @@ long Vcpu::set_cpuid2(std::uint64_t arg, UserIo& io) {
         e != 0)
         return -e;
     cpuid_ = std::move(entries);
-    std::vector<cpu::CpuidEntry> table;
-    for (const auto& e : cpuid_) {
-        table.push_back({e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx});
+    for (const auto& e : cpuid_)
         if (e.function == 1 && state_.gpr[cpu::RDX] == 0x600) state_.gpr[cpu::RDX] = e.eax;
-    }
-    engine_.set_cpuid(std::move(table));
+    engine_.set_cpuid(to_cpuid_table(cpuid_));
     return 0;
 }
 

@@ -169,4 +169,11 @@ void from_kvm_fpu(const u::kvm_fpu& f, CpuState& s) {
     s.fx.mxcsr = f.mxcsr;
 }
 
+std::vector<CpuidEntry> to_cpuid_table(std::span<const u::kvm_cpuid_entry2> entries) {
+    std::vector<CpuidEntry> table;
+    table.reserve(entries.size());
+    for (const auto& e : entries) table.push_back({e.function, e.index, e.flags, e.eax, e.ebx, e.ecx, e.edx});
+    return table;
+}
+
 }  // namespace kvmemu::kvm

@@ -1,6 +1,10 @@
-// Conversions between the software vCPU's state and the KVM ABI's register structures.
+// Conversions between the software vCPU's state and the KVM ABI's register and CPUID structures.
 #pragma once
 
+#include <span>
+#include <vector>
+
+#include "cpu/cpuid.hpp"
 #include "cpu/state.hpp"
 #include "uapi/structs.hpp"
 
@@ -12,5 +16,6 @@ uapi::kvm_sregs to_kvm_sregs(const cpu::CpuState& s);
 void from_kvm_sregs(const uapi::kvm_sregs& r, cpu::CpuState& s);
 uapi::kvm_fpu to_kvm_fpu(const cpu::CpuState& s);
 void from_kvm_fpu(const uapi::kvm_fpu& f, cpu::CpuState& s);
+std::vector<cpu::CpuidEntry> to_cpuid_table(std::span<const uapi::kvm_cpuid_entry2> entries);
 
 }  // namespace kvmemu::kvm
