@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "daemon/daemon.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/options.hpp"
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
             major(st.st_rdev), minor(st.st_rdev));
         return 1;
     }
+    kvmemu::daemon::raise_fd_limit();
     std::string error;
     auto params = kvmemu::daemon::Daemon::initial_params(*options, error);
     if (!params) {

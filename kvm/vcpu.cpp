@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "kvm/cpu_features.hpp"
+#include "kvm/cpu_model.hpp"
 #include "kvm/vcpu_state.hpp"
 #include "kvm/vm.hpp"
 #include "kvm/vm_phys_bus.hpp"
@@ -23,6 +25,8 @@ constexpr std::uint64_t kCr0Pg = 1ULL << 31, kCr0Pe = 1ULL << 0, kCr0Cd = 1ULL <
                         kCr0Nw = 1ULL << 29;
 constexpr std::uint64_t kCr4Pae = 1ULL << 5;
 constexpr std::uint64_t kEferLme = 1ULL << 8, kEferLma = 1ULL << 10;
+constexpr std::uint64_t kApicBaseBsp = 1ULL << 8, kApicBaseX2apic = 1ULL << 10,
+                        kApicBaseEnable = 1ULL << 11, kApicBaseDefault = 0xfee00000;
 constexpr std::uint64_t kPioOffset = u::PIO_PAGE_OFFSET * u::VCPU_PAGE_SIZE;
 
 cpu::Segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type, bool s) {
@@ -38,7 +42,8 @@ cpu::Segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type, b
 }  // namespace
 
 Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid,
-                                             std::unique_ptr<GuestPages> pages) {
+                                             std::unique_ptr<GuestPages> pages,
+                                             bool in_kernel_lapic) {
     UniqueFd fd(::memfd_create("kvm-vcpu", MFD_CLOEXEC));
     if (!fd) return Errno{errno};
     if (::ftruncate(fd.get(), static_cast<off_t>(u::VCPU_MMAP_SIZE)) != 0) return Errno{errno};
@@ -49,13 +54,19 @@ Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid,
     if (!stats) return Errno{stats.error()};
     if (!pages) pages = std::make_unique<LocalGuestPages>();
     return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map), std::move(*stats),
-                                  std::move(pages));
+                                  std::move(pages), in_kernel_lapic);
 }
 
 Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
-           std::unique_ptr<GuestPages> pages)
+           std::unique_ptr<GuestPages> pages, bool in_kernel_lapic)
     : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)), stats_(std::move(stats)),
       pages_(std::move(pages)) {
+    // kvm_vcpu_is_reset_bsp(): vCPU 0 is the BSP. With an in-kernel APIC, the other vCPUs wait
+    // for INIT/SIPI (KVM_MP_STATE_UNINITIALIZED).
+    if (in_kernel_lapic) {
+        lapic_.emplace(id, id == 0);
+        if (id != 0) mp_state_ = u::MP_STATE_UNINITIALIZED;
+    }
     reset();
     publish_stats();
 }
@@ -73,7 +84,8 @@ void Vcpu::reset() {
     state_.gdt = {0, 0xffff};
     state_.idt = {0, 0xffff};
     state_.cr0 = 0x60000010;
-    state_.apic_base = 0xfee00900;  // enabled, BSP: reported even without an in-kernel APIC
+    // Enabled at the default base (also without an in-kernel APIC); the BSP flag on vCPU 0 only.
+    state_.apic_base = kApicBaseDefault | kApicBaseEnable | (id_ == 0 ? kApicBaseBsp : 0);
     state_.fx.fcw = 0x37f;
     state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
 }
@@ -99,15 +111,17 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             from_kvm_fpu(*f, state_);
             return 0;
         }
-        case u::GET_MP_STATE:
-            return -io.write_obj(arg, u::kvm_mp_state{state_.halted ? u::MP_STATE_HALTED
-                                                                    : u::MP_STATE_RUNNABLE});
+        case u::GET_MP_STATE: return -io.write_obj(arg, u::kvm_mp_state{mp_state()});
         case u::SET_MP_STATE: return set_mp_state(arg, io);
         case u::SET_CPUID2: return set_cpuid2(arg, io);
         case u::GET_CPUID2: return get_cpuid2(arg, io);
         case u::GET_MSRS: return msr_io(arg, io, false);
         case u::SET_MSRS: return msr_io(arg, io, true);
         case u::INTERRUPT: return interrupt(arg, io);
+        case u::GET_LAPIC:
+            if (!lapic_) return -EINVAL;  // no in-kernel APIC
+            return -io.write_obj(arg, lapic_->get(state_.cr8));
+        case u::SET_LAPIC: return set_lapic(arg, io);
         case u::GET_TSC_KHZ: return engine_.tsc_khz();
         case u::SET_TSC_KHZ:
             if (arg == 0 || arg > 0xffffffffULL) return -EINVAL;
@@ -133,29 +147,90 @@ long Vcpu::set_sregs(std::uint64_t arg, UserIo& io) {
     } else if ((s->efer & kEferLma) != 0 || s->cs.l != 0) {
         return -EINVAL;
     }
+    // kvm_is_valid_cr4(): bits KVM's CPU model lacks, and (after KVM_SET_CPUID2) bits the
+    // guest's CPUID lacks.
+    std::uint64_t cr4_reserved = cr4_reserved_bits(supported_cpuid());
+    if (cpuid_set_) cr4_reserved |= cr4_reserved_bits(cpuid_);
+    if ((s->cr4 & cr4_reserved) != 0) return -EINVAL;
     // kvm_is_valid_cr0(): PG needs PE; NW needs CD.
     if (((s->cr0 & kCr0Pg) != 0 && (s->cr0 & kCr0Pe) == 0) ||
         ((s->cr0 & kCr0Nw) != 0 && (s->cr0 & kCr0Cd) == 0) || (s->cr0 >> 32) != 0)
         return -EINVAL;
+    // __set_sregs_common(): the APIC base goes through kvm_apic_set_base().
+    if (!valid_apic_base(s->apic_base)) return -EINVAL;
     from_kvm_sregs(*s, state_);
     engine_.flush_tlb();
     return 0;
+}
+
+bool Vcpu::valid_apic_base(std::uint64_t value) const {
+    // kvm_apic_set_base(): bits 0-7 and 9, bits at or above MAXPHYADDR and, without x2APIC in
+    // the guest's CPUID, the x2APIC enable are reserved; x2APIC without xAPIC enable is invalid.
+    const auto& table = cpuid_set_ ? std::span<const u::kvm_cpuid_entry2>(cpuid_)
+                                   : std::span<const u::kvm_cpuid_entry2>();
+    std::uint64_t reserved = 0x2ff | ~((1ULL << max_phys_addr_bits(table)) - 1);
+    if (!has_x2apic(table)) reserved |= kApicBaseX2apic;
+    if ((value & reserved) != 0) return false;
+    return !((value & kApicBaseX2apic) != 0 && (value & kApicBaseEnable) == 0);
+}
+
+std::uint32_t Vcpu::mp_state() const {
+    if (state_.halted) return u::MP_STATE_HALTED;
+    return lapic_ ? mp_state_ : u::MP_STATE_RUNNABLE;
 }
 
 long Vcpu::set_mp_state(std::uint64_t arg, UserIo& io) {
     auto m = io.read_obj<u::kvm_mp_state>(arg);
     if (!m) return -m.error();
     // Without an in-kernel local APIC only RUNNABLE is accepted.
-    if (m->mp_state != u::MP_STATE_RUNNABLE) return -EINVAL;
-    state_.halted = false;
+    if (!lapic_) {
+        if (m->mp_state != u::MP_STATE_RUNNABLE) return -EINVAL;
+        state_.halted = false;
+        return 0;
+    }
+    // kvm_arch_vcpu_ioctl_set_mpstate() with an in-kernel APIC.
+    switch (m->mp_state) {
+        case u::MP_STATE_RUNNABLE:
+        case u::MP_STATE_UNINITIALIZED:
+        case u::MP_STATE_INIT_RECEIVED:
+        case u::MP_STATE_AP_RESET_HOLD:
+            mp_state_ = m->mp_state;
+            state_.halted = false;
+            return 0;
+        case u::MP_STATE_HALTED:
+            mp_state_ = u::MP_STATE_RUNNABLE;
+            state_.halted = true;
+            return 0;
+        case u::MP_STATE_SIPI_RECEIVED: {
+            // INIT_RECEIVED with a SIPI pending, which kvm_apic_accept_events() delivers before
+            // the state is next read or run: CS = vector << 8, RIP 0, runnable. The SIPI vector
+            // is 0: no ICR write (the only source of another vector) is modelled.
+            constexpr std::uint16_t kSipiVector = 0;
+            state_.seg[cpu::CS].selector = static_cast<std::uint16_t>(kSipiVector << 8);
+            state_.seg[cpu::CS].base = static_cast<std::uint64_t>(kSipiVector) << 12;
+            state_.rip = 0;
+            mp_state_ = u::MP_STATE_RUNNABLE;
+            state_.halted = false;
+            return 0;
+        }
+        default: return -EINVAL;
+    }
+}
+
+long Vcpu::set_lapic(std::uint64_t arg, UserIo& io) {
+    if (!lapic_) return -EINVAL;  // no in-kernel APIC
+    auto l = io.read_obj<u::kvm_lapic_state>(arg);
+    if (!l) return -l.error();
+    state_.cr8 = lapic_->set(*l);
     return 0;
 }
 
 long Vcpu::interrupt(std::uint64_t arg, UserIo& io) {
     auto irq = io.read_obj<u::kvm_interrupt>(arg);
     if (!irq) return -irq.error();
-    // kvm_vcpu_ioctl_interrupt() without an in-kernel irqchip.
+    // kvm_vcpu_ioctl_interrupt(): with an in-kernel irqchip (its PIC), userspace cannot inject.
     if (irq->irq >= u::NR_INTERRUPTS) return -EINVAL;
+    if (lapic_) return -ENXIO;
     if (state_.pending_irq >= 0) return -ENXIO;
     state_.pending_irq = static_cast<std::int32_t>(irq->irq);
     return 0;
@@ -170,6 +245,7 @@ long Vcpu::set_cpuid2(std::uint64_t arg, UserIo& io) {
         e != 0)
         return -e;
     cpuid_ = std::move(entries);
+    cpuid_set_ = true;
     for (const auto& e : cpuid_)
         if (e.function == 1 && state_.gpr[cpu::RDX] == 0x600) state_.gpr[cpu::RDX] = e.eax;
     engine_.set_cpuid(to_cpuid_table(cpuid_));
@@ -213,6 +289,7 @@ long Vcpu::msr_io(std::uint64_t arg, UserIo& io, bool write) {
 bool Vcpu::kick_if_running(pid_t tid) {
     if (tid == 0 || running_tid_.load() != tid) return false;
     kick_.store(true);
+    kick_.notify_all();  // a vCPU blocked in block_locked()
     return true;
 }
 
@@ -233,8 +310,17 @@ long Vcpu::run(Vm& vm, const Caller& caller) {
     const std::lock_guard lock(mu_);
     auto* run = run_page();
     complete_pending_locked();
+    kick_.store(false);  // before the tid is published: a kick from now on is seen
     running_tid_.store(caller.tid);
-    kick_.store(false);
+
+    // kvm_arch_vcpu_ioctl_run() with an in-kernel APIC: an AP waiting for INIT/SIPI, or a
+    // halted vCPU, blocks until something wakes it.
+    if (lapic_ && (state_.halted || mp_state_ != u::MP_STATE_RUNNABLE)) {
+        const long r = block_locked(run->immediate_exit != 0);
+        running_tid_.store(0);
+        publish_stats();
+        return r;
+    }
 
     // Coherence: nothing of the VMM's memory is cached across runs; pointers into it die with
     // the cache, so the engine's translations go too.
@@ -245,13 +331,35 @@ long Vcpu::run(Vm& vm, const Caller& caller) {
     control.kick = &kick_;
     control.immediate_exit = run->immediate_exit != 0;
     const cpu::RunResult result = engine_.run(state_, bus, control);
-    running_tid_.store(0);
 
     const int flushed = pages_->flush();  // the guest's writes reach the VMM before the exit
-    long r = report_exit_locked(result);
+    long r = 0;
+    if (lapic_ && result.reason == cpu::ExitReason::Hlt && bus.error() == 0 && flushed == 0) {
+        // kvm_emulate_halt() with an in-kernel APIC: no exit to userspace, the vCPU halts.
+        count(vcpu_stat::halt_exits);
+        state_.halted = true;
+        r = block_locked(false);
+        running_tid_.store(0);
+        publish_stats();
+        return r;
+    }
+    running_tid_.store(0);
+    r = report_exit_locked(result);
     if (bus.error() != 0 || flushed != 0) r = -EFAULT;  // the VMM's guest memory is gone
     publish_stats();
     return r;
+}
+
+long Vcpu::block_locked(bool immediate_exit) {
+    if (!immediate_exit) {
+        while (!kick_.load()) kick_.wait(false);
+    }
+    auto* run = run_page();
+    count(vcpu_stat::exits);
+    run->exit_reason = u::EXIT_INTR;
+    run->flags = 0;
+    count(vcpu_stat::signal_exits);
+    return -EINTR;
 }
 
 long Vcpu::report_exit_locked(const cpu::RunResult& res) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/expected.hpp"
@@ -19,6 +20,7 @@
 #include "cpu/engine.hpp"
 #include "kvm/caller.hpp"
 #include "kvm/guest_pages.hpp"
+#include "kvm/lapic.hpp"
 #include "kvm/stats_file.hpp"
 #include "kvm/vcpu_stats.hpp"
 #include "uapi/kvm_run.hpp"
@@ -31,8 +33,10 @@ class Vm;
 class Vcpu {
 public:
     // owner_tgid names the stats file: "kvm-<pid>/vcpu-<id>". pages: the VMM's memory.
+    // in_kernel_lapic: the VM has an in-kernel irqchip (KVM_CREATE_IRQCHIP came first).
     static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id, pid_t owner_tgid,
-                                                  std::unique_ptr<GuestPages> pages);
+                                                  std::unique_ptr<GuestPages> pages,
+                                                  bool in_kernel_lapic = false);
 
     [[nodiscard]] std::uint32_t id() const { return id_; }
     // The run area's memfd (the daemon keeps it; the program gets a duplicate).
@@ -61,7 +65,7 @@ private:
 
 public:
     Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
-         std::unique_ptr<GuestPages> pages);
+         std::unique_ptr<GuestPages> pages, bool in_kernel_lapic);
 
 private:
     void reset();
@@ -75,7 +79,14 @@ private:
     long msr_io(std::uint64_t arg, UserIo& io, bool write);
     long set_sregs(std::uint64_t arg, UserIo& io);
     long set_mp_state(std::uint64_t arg, UserIo& io);
+    [[nodiscard]] std::uint32_t mp_state() const;
     long interrupt(std::uint64_t arg, UserIo& io);
+    long set_lapic(std::uint64_t arg, UserIo& io);
+    [[nodiscard]] bool valid_apic_base(std::uint64_t value) const;
+    // KVM_RUN of a vCPU with an in-kernel APIC that cannot run (halted, or an AP waiting for
+    // INIT/SIPI): blocks like kvm_vcpu_block() until a signal kicks it (no interrupt source is
+    // modelled), then reports KVM_EXIT_INTR.
+    long block_locked(bool immediate_exit);
 
     const std::uint32_t id_;
     UniqueFd memfd_;
@@ -89,6 +100,11 @@ private:
     cpu::CpuState state_;
     cpu::Engine engine_;
     std::vector<uapi::kvm_cpuid_entry2> cpuid_;
+    bool cpuid_set_ = false;  // KVM_SET_CPUID2 done: CR4 is also checked against this table
+    std::optional<Lapic> lapic_;
+    // With an in-kernel APIC: UNINITIALIZED (an AP before INIT/SIPI), INIT_RECEIVED,
+    // AP_RESET_HOLD or RUNNABLE; HALTED is state_.halted.
+    std::uint32_t mp_state_ = uapi::MP_STATE_RUNNABLE;
     enum class Pending { None, IoIn, MmioRead };
     Pending pending_ = Pending::None;
     std::array<std::uint64_t, kVcpuStatsDataSize / 8> stats_data_{};

@@ -56,6 +56,23 @@ long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserI
             identity_map_addr_ = *addr;
             return 0;
         }
+        case u::SET_NR_MMU_PAGES:
+            // kvm_vm_ioctl_set_nr_mmu_pages(): at least KVM_MIN_ALLOC_MMU_PAGES. The limit bounds
+            // shadow-paging pages only; the TDP MMU modelled here has none, so it is only kept.
+            if (arg < kMinAllocMmuPages) return -EINVAL;
+            {
+                const std::lock_guard lock(mu_);
+                nr_mmu_pages_ = arg;
+            }
+            return 0;
+        case u::CREATE_IRQCHIP: {
+            // kvm_arch_vm_ioctl(KVM_CREATE_IRQCHIP): once, and before any vCPU.
+            const std::lock_guard lock(mu_);
+            if (irqchip_) return -EEXIST;
+            if (created_vcpus_ != 0) return -EINVAL;
+            irqchip_ = true;
+            return 0;
+        }
         case u::CREATE_VCPU:
         case u::GET_TSC_KHZ: return 2'000'000;  // the default guest TSC rate of new vCPUs
         case u::GET_STATS_FD:
@@ -70,6 +87,7 @@ long Vm::enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io) {
     if (!cap) return -cap.error();
     // kvm_vm_ioctl_enable_cap() (x86): flags are refused before any capability is looked at.
     if (cap->flags != 0) return -EINVAL;
+    if (cap->cap == u::CAP_MAX_VCPU_ID) return enable_max_vcpu_id(cap->args[0]);
     if (!is_disable_nx_cap(cap->cap, config_)) return -EINVAL;
 
     // KVM_CAP_VM_DISABLE_NX_HUGE_PAGES: capable(CAP_SYS_BOOT) first (initial user namespace),
@@ -79,6 +97,17 @@ long Vm::enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io) {
     const std::lock_guard lock(mu_);
     if (created_vcpus_ != 0) return -EINVAL;
     mmu_.disable_nx_huge_pages();
+    return 0;
+}
+
+long Vm::enable_max_vcpu_id(std::uint64_t max_ids) {
+    // KVM_CAP_MAX_VCPU_ID: at most KVM_MAX_VCPU_IDS; settable once (the first vCPU fixes it at
+    // KVM_MAX_VCPU_IDS); setting the value it already has succeeds.
+    if (max_ids > u::MAX_VCPU_IDS) return -EINVAL;
+    const std::lock_guard lock(mu_);
+    if (max_vcpu_ids_ == max_ids) return 0;
+    if (max_vcpu_ids_ != 0) return -EINVAL;
+    max_vcpu_ids_ = max_ids;
     return 0;
 }
 
@@ -155,10 +184,13 @@ Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint6
     if (vcpu_id >= u::MAX_VCPU_IDS) return Errno{EINVAL};
     const std::lock_guard lock(mu_);
     if (created_vcpus_ >= u::MAX_VCPUS) return Errno{EINVAL};
+    // kvm_arch_vcpu_precreate(): the KVM_CAP_MAX_VCPU_ID limit, fixed from here on.
+    if (max_vcpu_ids_ != 0 && vcpu_id >= max_vcpu_ids_) return Errno{EINVAL};
+    if (max_vcpu_ids_ == 0) max_vcpu_ids_ = u::MAX_VCPU_IDS;
     for (const auto& v : vcpus_)
         if (v->id() == vcpu_id) return Errno{EEXIST};
     auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id), owner_,
-                             guest_pages_ ? guest_pages_(owner_) : nullptr);
+                             guest_pages_ ? guest_pages_(owner_) : nullptr, irqchip_);
     if (!vcpu) return Errno{vcpu.error()};
     std::shared_ptr<Vcpu> shared = std::move(*vcpu);
     vcpus_.push_back(shared);

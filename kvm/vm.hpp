@@ -79,6 +79,7 @@ public:
 
 private:
     long enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io);
+    long enable_max_vcpu_id(std::uint64_t max_ids);
     long set_memory_region(std::uint64_t arg, UserIo& io, bool v1);
     int apply_to_mmu_locked(const MemslotUpdate& update);
     long pre_fault_memory(std::uint64_t arg, UserIo& io);
@@ -94,6 +95,10 @@ private:
     std::uint32_t created_vcpus_ = 0;
     std::uint64_t tss_addr_ = 0;           // KVM_SET_TSS_ADDR (kept, unused)
     std::uint64_t identity_map_addr_ = 0;  // KVM_SET_IDENTITY_MAP_ADDR (kept, unused)
+    static constexpr std::uint64_t kMinAllocMmuPages = 64;  // KVM_MIN_ALLOC_MMU_PAGES
+    std::uint64_t nr_mmu_pages_ = 0;       // KVM_SET_NR_MMU_PAGES (kept: no shadow pages here)
+    std::uint64_t max_vcpu_ids_ = 0;       // KVM_CAP_MAX_VCPU_ID; 0 until set or a vCPU exists
+    bool irqchip_ = false;                 // KVM_CREATE_IRQCHIP: vCPUs get an in-kernel APIC
     std::vector<std::shared_ptr<Vcpu>> vcpus_;
     Memslots memslots_;
     StatsFile stats_;

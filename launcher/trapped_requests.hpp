@@ -10,7 +10,7 @@
 
 namespace kvmemu::launcher {
 
-inline constexpr std::array<std::uint32_t, 25> kTrappedRequests = {
+inline constexpr std::array<std::uint32_t, 27> kTrappedRequests = {
     // Return a new fd, which CUSE cannot install in the caller.
     uapi::CREATE_VM,     // system fd -> VM fd (a CUSE file bound to the new VM)
     uapi::CREATE_VCPU,   // VM fd -> vCPU fd (an mmap-able memfd)
@@ -35,6 +35,8 @@ inline constexpr std::array<std::uint32_t, 25> kTrappedRequests = {
     uapi::SET_XSAVE,
     uapi::GET_XCRS,
     uapi::SET_XCRS,
+    uapi::GET_LAPIC,
+    uapi::SET_LAPIC,
 
     // Numbers shared by the VM and the vCPU scope: trapped for the vCPU; on a VM fd the
     // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.

@@ -8,6 +8,7 @@ namespace kvmemu::uapi {
 
 inline constexpr std::uint32_t CAP_IRQCHIP = 0;
 inline constexpr std::uint32_t CAP_HLT = 1;
+inline constexpr std::uint32_t CAP_MMU_SHADOW_CACHE_CONTROL = 2;
 inline constexpr std::uint32_t CAP_USER_MEMORY = 3;
 inline constexpr std::uint32_t CAP_SET_TSS_ADDR = 4;
 inline constexpr std::uint32_t CAP_EXT_CPUID = 7;

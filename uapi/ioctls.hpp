@@ -23,6 +23,7 @@ inline constexpr std::uint32_t GET_MSR_FEATURE_INDEX_LIST = iowr<kvm_msr_list>(K
 inline constexpr std::uint32_t CREATE_VCPU = io(KVM_IO_TYPE, 0x41);
 inline constexpr std::uint32_t SET_USER_MEMORY_REGION =
     iow<kvm_userspace_memory_region>(KVM_IO_TYPE, 0x46);
+inline constexpr std::uint32_t SET_NR_MMU_PAGES = io(KVM_IO_TYPE, 0x44);
 inline constexpr std::uint32_t SET_TSS_ADDR = io(KVM_IO_TYPE, 0x47);
 inline constexpr std::uint32_t SET_IDENTITY_MAP_ADDR = iow<std::uint64_t>(KVM_IO_TYPE, 0x48);
 inline constexpr std::uint32_t SET_USER_MEMORY_REGION2 =
@@ -38,6 +39,8 @@ inline constexpr std::uint32_t PRE_FAULT_MEMORY = iowr<kvm_pre_fault_memory>(KVM
 inline constexpr std::uint32_t RUN = io(KVM_IO_TYPE, 0x80);
 inline constexpr std::uint32_t GET_REGS = ior<kvm_regs>(KVM_IO_TYPE, 0x81);
 inline constexpr std::uint32_t SET_REGS = iow<kvm_regs>(KVM_IO_TYPE, 0x82);
+inline constexpr std::uint32_t GET_LAPIC = ior<kvm_lapic_state>(KVM_IO_TYPE, 0x8e);
+inline constexpr std::uint32_t SET_LAPIC = iow<kvm_lapic_state>(KVM_IO_TYPE, 0x8f);
 inline constexpr std::uint32_t GET_SREGS = ior<kvm_sregs>(KVM_IO_TYPE, 0x83);
 inline constexpr std::uint32_t SET_SREGS = iow<kvm_sregs>(KVM_IO_TYPE, 0x84);
 inline constexpr std::uint32_t INTERRUPT = iow<kvm_interrupt>(KVM_IO_TYPE, 0x86);

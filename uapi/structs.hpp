@@ -150,6 +150,14 @@ inline constexpr u32 MP_STATE_UNINITIALIZED = 1;
 inline constexpr u32 MP_STATE_INIT_RECEIVED = 2;
 inline constexpr u32 MP_STATE_HALTED = 3;
 inline constexpr u32 MP_STATE_SIPI_RECEIVED = 4;
+inline constexpr u32 MP_STATE_AP_RESET_HOLD = 9;
+
+// KVM_GET_LAPIC / KVM_SET_LAPIC: the local APIC's register page (xAPIC layout).
+inline constexpr std::size_t APIC_REG_SIZE = 0x400;
+struct kvm_lapic_state {
+    char regs[APIC_REG_SIZE];
+};
+static_assert(sizeof(kvm_lapic_state) == 1024);
 
 struct kvm_interrupt {
     u32 irq;

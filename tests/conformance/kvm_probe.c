@@ -48,7 +48,8 @@
  *    Careful with NO_NEW_PRIVS tests: `setpriv --reuid=65534 --no-new-privs COPY` still gains the
  *    file capability, because NNP only caps the new permitted set at the old one and setpriv
  *    keeps root's permitted set until it execs; exec a second setpriv to set NNP.
- *  - KVM_CREATE_IRQCHIP on this PVM host answers EINVAL; KVM_PRE_FAULT_MEMORY on a vCPU
+ *  - KVM_CREATE_IRQCHIP answers EINVAL here because the VM already has vCPUs (before any, it
+ *    succeeds, once: EEXIST after); KVM_PRE_FAULT_MEMORY on a vCPU
  *    EOPNOTSUPP (shadow paging), on a VM fd ENOTTY (ext section only).
  */
 #include <linux/kvm.h>

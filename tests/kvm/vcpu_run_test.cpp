@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "kvm/system.hpp"
@@ -39,12 +40,15 @@ struct RunFixture : ::testing::Test {
     std::shared_ptr<kvmemu::kvm::Vm> vm;
     std::shared_ptr<kvmemu::kvm::Vcpu> vcpu;
 
-    void boot(bool disable_nx, const std::vector<std::uint8_t>& code) {
+    void boot(bool disable_nx, const std::vector<std::uint8_t>& code, bool irqchip = false) {
         void* p = nullptr;
         ASSERT_EQ(::posix_memalign(&p, 2 << 20, kMem), 0);
         mem.reset(static_cast<std::uint8_t*>(p));
         std::memset(mem.get(), 0, kMem);
         vm = *system.create_vm(kOwner, 0);
+        if (irqchip) {
+            ASSERT_EQ(vm->ioctl(kOwner, u::CREATE_IRQCHIP, 0, io), 0);
+        }
         if (disable_nx) {
             u::kvm_enable_cap cap{};
             cap.cap = u::CAP_VM_DISABLE_NX_HUGE_PAGES;
@@ -168,6 +172,38 @@ TEST_F(RunFixture, ImmediateExitReturnsEintr) {
     run().immediate_exit = 0;
     EXPECT_EQ(call(u::RUN, 0), 0);
     EXPECT_EQ(run().exit_reason, u::EXIT_HLT);
+}
+
+TEST_F(RunFixture, HltWithAnInKernelApicBlocksUntilASignal) {
+    // Real KVM with KVM_CREATE_IRQCHIP: HLT does not exit to userspace; the vCPU halts and
+    // KVM_RUN sleeps until an interrupt (none is modelled) or a signal: -EINTR, KVM_EXIT_INTR.
+    boot(false, {0xfa, 0xf4}, true);  // cli; hlt
+    long r = 1;
+    std::thread runner([&] { r = call(u::RUN, 0); });
+    while (!vcpu->kick_if_running(kOwner.tid)) std::this_thread::yield();
+    runner.join();
+    EXPECT_EQ(r, -EINTR);
+    EXPECT_EQ(run().exit_reason, u::EXIT_INTR);
+    EXPECT_EQ(regs().rip, kCode + 2);
+    ASSERT_EQ(call(u::GET_MP_STATE), 0);
+    EXPECT_EQ(io.get<u::kvm_mp_state>(A).mp_state, u::MP_STATE_HALTED);
+    EXPECT_EQ(vcpu->stat(kvmemu::kvm::vcpu_stat::halt_exits), 1U);
+    EXPECT_EQ(vcpu->stat(kvmemu::kvm::vcpu_stat::signal_exits), 1U);
+    // Still halted: with immediate_exit the next KVM_RUN returns at once.
+    run().immediate_exit = 1;
+    EXPECT_EQ(call(u::RUN, 0), -EINTR);
+    EXPECT_EQ(run().exit_reason, u::EXIT_INTR);
+    EXPECT_EQ(regs().rip, kCode + 2);
+}
+
+TEST_F(RunFixture, ApWaitingForSipiDoesNotRun) {
+    boot(false, {0xf4}, true);
+    auto ap = *system.create_vcpu(*vm, kOwner, 1);
+    ASSERT_EQ(vm->vcpu_ioctl(*ap, kOwner, u::GET_MP_STATE, A, io), 0);
+    EXPECT_EQ(io.get<u::kvm_mp_state>(A).mp_state, u::MP_STATE_UNINITIALIZED);
+    ap->run_page()->immediate_exit = 1;
+    EXPECT_EQ(vm->vcpu_ioctl(*ap, kOwner, u::RUN, 0, io), -EINTR);
+    EXPECT_EQ(ap->run_page()->exit_reason, u::EXIT_INTR);
 }
 
 TEST_F(RunFixture, InstructionFetchSplitsAHugePageUnderTheMitigation) {
