@@ -2,6 +2,8 @@
 // double/triple fault) and the public API around it.
 #include "cpu/engine.hpp"
 
+#include <cstdio>
+
 #include "cpu/internal/impl.hpp"
 
 namespace kvmemu::cpu {
@@ -32,6 +34,17 @@ bool deliver_fault(Core& c, const GuestFault& f) {
     }
 }
 
+// For the log: the fault whose delivery failed, where, and CR2 for a #PF.
+std::string triple_fault_reason(const GuestFault& f, const CpuState& st) {
+    char buf[320];
+    std::snprintf(buf, sizeof buf, "triple fault: vector %u (error %#x) at rip %#llx, rsp %#llx, cr3 %#llx, cr2 %#llx, idt base %#llx limit %#x",
+                  f.vector, f.has_error ? f.error : 0U, static_cast<unsigned long long>(st.rip),
+                  static_cast<unsigned long long>(st.gpr[RSP]), static_cast<unsigned long long>(st.cr3),
+                  static_cast<unsigned long long>(st.cr2), static_cast<unsigned long long>(st.idt.base),
+                  static_cast<unsigned>(st.idt.limit));
+    return buf;
+}
+
 void finish(Core& c, RunResult& r) {
     r.if_flag = (c.st->rflags & fl::IF) != 0;
     r.ready_for_interrupt_injection = r.if_flag && !c.st->irq_shadow && c.st->pending_irq < 0;
@@ -47,7 +60,7 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
-std::span<uint8_t, 8> Engine::completion_data() noexcept { return impl_->completion; }
+std::span<uint8_t> Engine::completion_data() noexcept { return impl_->completion; }
 
 void Engine::flush_tlb() noexcept {
     tlb_flush(impl_->core);
@@ -111,6 +124,7 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
         } catch (const GuestFault& f) {
             if (!deliver_fault(c, f)) {
                 res.reason = ExitReason::Shutdown;
+                res.error = triple_fault_reason(f, st);
                 return leave();
             }
         }
@@ -187,6 +201,7 @@ RunResult Engine::run(CpuState& st, PhysBus& bus, const RunControl& ctl) {
                 c.mmio_reads_done.clear();
                 if (!deliver_fault(c, f)) {
                     res.reason = ExitReason::Shutdown;
+                    res.error = triple_fault_reason(f, st);
                     break;
                 }
             }

@@ -25,11 +25,14 @@ enum class ExitReason : uint8_t {
     InternalError,  // KVM_EXIT_INTERNAL_ERROR, see RunResult::reason
 };
 
-// Port I/O exit. One element per exit (count is always 1, also for rep ins/outs: the instruction
-// is restarted until RCX reaches 0, as KVM does for string I/O it cannot batch).
+// Port I/O exit. OUT, IN and OUTS: one element (count 1); OUTS is restarted until RCX reaches 0.
+// REP INS is batched as KVM's emulator batches it (pio_in_emulated()): count = min(RCX, bytes
+// left in RDI's page, 1024 / size), at least 1.
 // OUT: data holds the bytes written; the instruction has completed (RIP after it).
-// IN: the daemon writes `size` bytes into Engine::completion_data() and the next run() completes
-// the instruction first (RIP then after it), even when that run() exits immediately.
+// IN / INS: the daemon writes `size * count` bytes into Engine::completion_data() and the next
+// run() completes the instruction first (RIP then after it, or on it while a REP has elements
+// left), even when that run() exits immediately. A REP INS whose RCX the VMM lowered meanwhile
+// stores only RCX elements.
 struct IoExit {
     uint16_t port = 0;
     uint8_t size = 0;  // 1, 2 or 4
@@ -52,7 +55,7 @@ struct RunResult {
     ExitReason reason = ExitReason::Intr;
     IoExit io{};
     MmioExit mmio{};
-    std::string error;         // InternalError: why
+    std::string error;         // InternalError: why; Shutdown: the fault that became a triple fault
     uint64_t instructions = 0;  // guest instructions retired in this run()
     // For kvm_run: IF and whether an interrupt could be injected right now.
     bool if_flag = false;
@@ -91,7 +94,7 @@ public:
     RunResult run(CpuState& state, PhysBus& bus, const RunControl& control);
 
     // The bytes an IN or MMIO read exit asked for; write them before the next run().
-    [[nodiscard]] std::span<uint8_t, 8> completion_data() noexcept;
+    [[nodiscard]] std::span<uint8_t> completion_data() noexcept;
 
     // Forget all guest-virtual -> host translations and all decoded code. Call when memslots change,
     // when the daemon's MMU drops host mappings, when the client wrote guest memory holding code

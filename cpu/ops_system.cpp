@@ -2,6 +2,8 @@
 // PUSHF/POPF, IRETQ, HLT, INVLPG, SYSCALL/SYSRET, SWAPGS, INT n, IN/OUT/INS/OUTS, XGETBV.
 #include <time.h>
 
+#include <algorithm>
+
 #include "cpu/internal/decode.hpp"
 #include "cpu/internal/impl.hpp"
 
@@ -332,7 +334,7 @@ void io(Core& c, const Insn& i) {
     e.count = 1;
     e.is_in = (i.aux & 1) != 0;
     if (e.is_in) {
-        c.eng->pending_in = PendingIn{true, false, false, i.osz, c.st->rip + i.len};
+        c.eng->pending_in = PendingIn{true, false, false, i.osz, c.st->rip + i.len, 1, 8, 0};
         c.next_rip = c.st->rip;  // completed by the next run()
     } else {
         const uint64_t v = c.st->gpr[RAX];
@@ -357,8 +359,18 @@ void io_string(Core& c, const Insn& i) {
     const bool last = i.rep == 0 || mask(s.gpr[RCX]) == 1;
     const uint64_t next = last ? s.rip + i.len : s.rip;
     if (e.is_in) {
-        (void)translate(c, mask(s.gpr[RDI]), Access::Write);  // fault now, not at completion
-        c.eng->pending_in = PendingIn{true, true, i.rep != 0, i.osz, next};
+        const uint64_t rdi = mask(s.gpr[RDI]);
+        (void)translate(c, rdi, Access::Write);  // fault now, not at completion
+        if (i.rep != 0) {
+            // pio_in_emulated(): min3(bytes to the page boundary (below RDI with DF), the
+            // read-ahead buffer's elements, RCX), at least 1.
+            const uint64_t off = rdi & 0xfff;
+            const uint64_t in_page = (s.rflags & fl::DF) != 0 ? off : 0x1000 - off;
+            uint64_t n = std::min<uint64_t>({in_page, kMaxPioInBytes / i.osz, mask(s.gpr[RCX])});
+            if (n == 0) n = 1;
+            e.count = static_cast<uint32_t>(n);
+        }
+        c.eng->pending_in = PendingIn{true, true, i.rep != 0, i.osz, s.rip + i.len, e.count, i.asz, s.rip};
         c.next_rip = s.rip;
     } else {
         uint64_t a = mask(s.gpr[RSI]);
@@ -384,13 +396,19 @@ void complete_in(Core& c, const PendingIn& p, const uint8_t* data) {
         if (p.size == 1) setr<uint8_t>(c, RAX, static_cast<uint8_t>(v));
         else if (p.size == 2) setr<uint16_t>(c, RAX, static_cast<uint16_t>(v));
         else s.gpr[RAX] = static_cast<uint32_t>(v);
-    } else {
-        const int64_t step = (s.rflags & fl::DF) != 0 ? -static_cast<int64_t>(p.size) : p.size;
-        write_slow(c, s.gpr[RDI], &v, p.size);
-        s.gpr[RDI] += step;
-        if (p.rep) s.gpr[RCX] -= 1;
+        s.rip = p.next_rip;
+        return;
     }
-    s.rip = p.next_rip;
+    const auto mask = [&](uint64_t x) { return p.asz == 4 ? static_cast<uint32_t>(x) : x; };
+    const int64_t step = (s.rflags & fl::DF) != 0 ? -static_cast<int64_t>(p.size) : p.size;
+    // The VMM may have changed RCX meanwhile (KVM_SET_REGS): never store more than it asks for.
+    const uint64_t n = p.rep ? std::min<uint64_t>(p.count, mask(s.gpr[RCX])) : 1;
+    for (uint64_t k = 0; k < n; ++k) {
+        write_slow(c, mask(s.gpr[RDI]), data + k * p.size, p.size);
+        s.gpr[RDI] = mask(s.gpr[RDI] + static_cast<uint64_t>(step));
+        if (p.rep) s.gpr[RCX] = mask(s.gpr[RCX] - 1);
+    }
+    s.rip = (p.rep && mask(s.gpr[RCX]) != 0) ? p.insn_rip : p.next_rip;
 }
 
 bool lower_system(DecodeCtx& x) {

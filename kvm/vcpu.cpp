@@ -2,6 +2,7 @@
 // order and errnos, and KVM_RUN over the software CPU engine.
 #include "kvm/vcpu.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -68,6 +69,13 @@ Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, Stats
         if (id != 0) mp_state_ = u::MP_STATE_UNINITIALIZED;
     }
     reset();
+    engine_.set_unsupported_hook([id](std::uint64_t rip, std::span<const std::uint8_t> bytes,
+                                      const char* what) {
+        std::string hex;
+        for (auto b : bytes) hex += fmt::format("{:02x} ", b);
+        spdlog::debug("vCPU {}: unsupported instruction '{}' at rip {:#x} ({}): #UD to the guest", id,
+                      what, rip, hex);
+    });
     publish_stats();
 }
 
@@ -299,7 +307,8 @@ void Vcpu::complete_pending_locked() {
     auto data = engine_.completion_data();
     if (pending_ == Pending::IoIn) {
         const auto* src = reinterpret_cast<const std::uint8_t*>(run) + run->io.data_offset;
-        std::memcpy(data.data(), src, std::min<std::size_t>(run->io.size, data.size()));
+        const std::size_t n = static_cast<std::size_t>(run->io.size) * run->io.count;
+        std::memcpy(data.data(), src, std::min(n, data.size()));
     } else if (pending_ == Pending::MmioRead) {
         std::memcpy(data.data(), run->mmio.data, std::min<std::size_t>(run->mmio.len, 8));
     }
@@ -344,17 +353,43 @@ long Vcpu::run(Vm& vm, const Caller& caller) {
         return r;
     }
     running_tid_.store(0);
-    r = report_exit_locked(result);
+    if (result.reason == cpu::ExitReason::Intr && control.immediate_exit) {
+        // The engine checks immediate_exit before any instruction (after completing a pending
+        // IN or MMIO read): -EINTR without an exit, so exit_reason stays what it was.
+        r = immediate_exit_locked(result);
+    } else {
+        r = report_exit_locked(result);
+    }
+    spdlog::trace("vCPU {}: KVM_RUN -> {} exit_reason {} rip {:#x}", id_, r, run->exit_reason,
+                  state_.rip);
     if (bus.error() != 0 || flushed != 0) r = -EFAULT;  // the VMM's guest memory is gone
     publish_stats();
     return r;
 }
 
-long Vcpu::block_locked(bool immediate_exit) {
-    if (!immediate_exit) {
-        while (!kick_.load()) kick_.wait(false);
-    }
+long Vcpu::immediate_exit_locked(const cpu::RunResult& res) {
+    // kvm_arch_vcpu_ioctl_run(): "if (!vcpu->wants_to_run) { r = -EINTR; goto out; }": only
+    // post_kvm_run_save() touches kvm_run; exit_reason and the exit statistics do not change.
     auto* run = run_page();
+    run->if_flag = res.if_flag ? 1 : 0;
+    run->ready_for_interrupt_injection = res.ready_for_interrupt_injection ? 1 : 0;
+    run->cr8 = state_.cr8;
+    run->apic_base = state_.apic_base;
+    run->flags = 0;
+    return -EINTR;
+}
+
+long Vcpu::block_locked(bool immediate_exit) {
+    auto* run = run_page();
+    if (immediate_exit) {
+        run->cr8 = state_.cr8;
+        run->apic_base = state_.apic_base;
+        run->flags = 0;
+        return -EINTR;  // as immediate_exit_locked(): no exit
+    }
+    spdlog::debug("vCPU {}: {} with an in-kernel APIC: KVM_RUN waits for a signal", id_,
+                  state_.halted ? "halted" : "waiting for INIT/SIPI");
+    while (!kick_.load()) kick_.wait(false);
     count(vcpu_stat::exits);
     run->exit_reason = u::EXIT_INTR;
     run->flags = 0;
@@ -402,12 +437,18 @@ long Vcpu::report_exit_locked(const cpu::RunResult& res) {
             run->exit_reason = u::EXIT_HLT;
             count(vcpu_stat::halt_exits);
             return 0;
-        case cpu::ExitReason::Shutdown: run->exit_reason = u::EXIT_SHUTDOWN; return 0;
+        case cpu::ExitReason::Shutdown:
+            spdlog::debug("vCPU {}: KVM_EXIT_SHUTDOWN: {}", id_, res.error);
+            run->exit_reason = u::EXIT_SHUTDOWN;
+            return 0;
         case cpu::ExitReason::Intr:
+            spdlog::debug("vCPU {}: KVM_RUN interrupted ({})", id_,
+                          run->immediate_exit != 0 ? "immediate_exit" : "signal");
             run->exit_reason = u::EXIT_INTR;
             count(vcpu_stat::signal_exits);
             return -EINTR;
         case cpu::ExitReason::InternalError:
+            spdlog::info("vCPU {}: KVM_EXIT_INTERNAL_ERROR (emulation): {}", id_, res.error);
             run->exit_reason = u::EXIT_INTERNAL_ERROR;
             run->internal.suberror = u::INTERNAL_ERROR_EMULATION;
             run->internal.ndata = 0;

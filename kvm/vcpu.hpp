@@ -73,6 +73,7 @@ private:
     void publish_stats() { stats_.publish(std::as_bytes(std::span(stats_data_))); }
     void complete_pending_locked();
     long report_exit_locked(const cpu::RunResult& r);
+    long immediate_exit_locked(const cpu::RunResult& r);
 
     long set_cpuid2(std::uint64_t arg, UserIo& io);
     long get_cpuid2(std::uint64_t arg, UserIo& io);

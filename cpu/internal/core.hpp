@@ -62,8 +62,15 @@ struct PendingIn {
     bool string = false;  // ins
     bool rep = false;
     uint8_t size = 0;
-    uint64_t next_rip = 0;
+    uint64_t next_rip = 0;  // in / non-rep ins: after the instruction
+    uint32_t count = 1;     // rep ins: elements the exit asked for
+    uint8_t asz = 8;        // rep ins: address size (RCX / RDI width)
+    uint64_t insn_rip = 0;  // rep ins: the instruction (restarted while RCX is not 0)
 };
+
+// KVM's read-ahead buffer for string port input (struct read_cache's data): the most one
+// KVM_EXIT_IO of a rep INS carries.
+inline constexpr unsigned kMaxPioInBytes = 1024;
 
 struct TlbEntry {
     uint64_t tag_r = ~0ULL, tag_w = ~0ULL, tag_x = ~0ULL;

@@ -19,7 +19,7 @@ struct Engine::Impl {
     PendingIn pending_in;
     bool pending_mmio_read = false;
     MmioExit pending_read{};
-    std::array<uint8_t, 8> completion{};
+    std::array<uint8_t, kMaxPioInBytes> completion{};
     uint64_t epoch = 0;
     uint64_t rsvd_mask = 0;  // physical-address bits above MAXPHYADDR (reserved in PTEs)
 };

@@ -2,6 +2,9 @@
 // completion, SHUTDOWN on triple fault, kicks and immediate_exit, internal errors.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <vector>
+
 #include "tests/cpu/guest.hpp"
 
 namespace kvmemu::cpu::test {
@@ -75,20 +78,52 @@ TEST(Exits, RepOutsbExitsPerElement) {
     EXPECT_EQ(g.st.gpr[RSI], kData + 3);
 }
 
-TEST(Exits, RepInswStoresEachElement) {
+TEST(Exits, RepInswIsBatchedAsKvmDoes) {
     Guest g;
     g.load("mov edi, 0x20000\nmov ecx, 2\nmov dx, 0x1f0\nrep insw\nhlt");
-    for (uint8_t k = 0; k < 2; ++k) {
-        const RunResult r = g.run();
-        ASSERT_EQ(r.reason, ExitReason::Io);
-        EXPECT_TRUE(r.io.is_in);
-        EXPECT_EQ(r.io.size, 2);
-        g.engine.completion_data()[0] = static_cast<uint8_t>(0x10 + k);
-        g.engine.completion_data()[1] = 0x20;
-    }
+    const RunResult r = g.run();
+    ASSERT_EQ(r.reason, ExitReason::Io);
+    EXPECT_TRUE(r.io.is_in);
+    EXPECT_EQ(r.io.size, 2);
+    EXPECT_EQ(r.io.count, 2u);  // both elements in one exit
+    const uint8_t reply[4] = {0x10, 0x20, 0x11, 0x20};
+    std::memcpy(g.engine.completion_data().data(), reply, 4);
     EXPECT_EQ(g.run().reason, ExitReason::Hlt);
     EXPECT_EQ(g.bus.get<uint32_t>(kData), 0x20112010u);
     EXPECT_EQ(g.st.gpr[RDI], kData + 4);
+    EXPECT_EQ(g.st.gpr[RCX], 0u);
+}
+
+TEST(Exits, RepInsbBatchStopsAtThePageBoundaryAndAt1024Bytes) {
+    Guest g;
+    // 0x20ff0: 16 bytes to the page end; then 1024-byte batches; 3000 elements in all.
+    g.load("mov edi, 0x20ff0\nmov ecx, 3000\nmov dx, 0x80\nrep insb\nhlt");
+    std::vector<uint32_t> counts;
+    RunResult r = g.run();
+    while (r.reason == ExitReason::Io) {
+        counts.push_back(r.io.count);
+        std::memset(g.engine.completion_data().data(), 0xaa, r.io.count);
+        r = g.run();
+    }
+    EXPECT_EQ(r.reason, ExitReason::Hlt);
+    EXPECT_EQ(counts, (std::vector<uint32_t>{16, 1024, 1024, 936}));
+    EXPECT_EQ(g.st.gpr[RDI], 0x20ff0u + 3000);
+    EXPECT_EQ(g.bus.get<uint8_t>(0x20ff0 + 2999), 0xaa);
+}
+
+TEST(Exits, RepInsStoresNoMoreThanTheRcxTheVmmLeft) {
+    // KVM selftests' userspace_io_test lowers RCX from 2 to 1 at the exit: one element is stored.
+    Guest g;
+    g.load("mov edi, 0x20000\nmov ecx, 2\nmov dx, 0x80\nrep insb\nhlt");
+    RunResult r = g.run();
+    ASSERT_EQ(r.reason, ExitReason::Io);
+    EXPECT_EQ(r.io.count, 2u);
+    g.st.gpr[RCX] = 1;
+    std::memset(g.engine.completion_data().data(), 0xaa, 2);
+    EXPECT_EQ(g.run().reason, ExitReason::Hlt);
+    EXPECT_EQ(g.st.gpr[RCX], 0u);
+    EXPECT_EQ(g.st.gpr[RDI], 0x20001u);
+    EXPECT_EQ(g.bus.get<uint8_t>(0x20001), 0u);
 }
 
 TEST(Exits, MmioWriteThenReadWithCompletion) {
