@@ -7,7 +7,7 @@ namespace kvmemu::cpu {
 namespace {
 
 constexpr uint32_t kMsrList[] = {
-    msr::TSC,         msr::APIC_BASE, msr::SYSENTER_CS, msr::SYSENTER_ESP, msr::SYSENTER_EIP,
+    msr::TSC,         msr::TSC_ADJUST,    msr::APIC_BASE, msr::SYSENTER_CS, msr::SYSENTER_ESP, msr::SYSENTER_EIP,
     msr::MISC_ENABLE, msr::PAT,       msr::EFER,        msr::STAR,         msr::LSTAR,
     msr::CSTAR,       msr::SFMASK,    msr::FS_BASE,     msr::GS_BASE,      msr::KERNEL_GS_BASE,
     msr::TSC_AUX,
@@ -24,6 +24,7 @@ uint64_t host_tsc(uint32_t khz) {
 bool read_msr(const CpuState& s, uint32_t khz, uint32_t index, uint64_t& v) {
     switch (index) {
         case msr::TSC: v = host_tsc(khz) + s.tsc_offset; return true;
+        case msr::TSC_ADJUST: v = s.msrs.tsc_adjust; return true;
         case msr::APIC_BASE: v = s.apic_base; return true;
         case msr::SYSENTER_CS: v = s.msrs.sysenter_cs; return true;
         case msr::SYSENTER_ESP: v = s.msrs.sysenter_esp; return true;
@@ -50,7 +51,19 @@ bool canonical(uint64_t v) {
 
 bool write_msr(CpuState& s, uint32_t khz, uint32_t index, uint64_t v, bool host) {
     switch (index) {
-        case msr::TSC: s.tsc_offset = v - host_tsc(khz); return true;
+        case msr::TSC: {
+            // kvm_set_msr_common(): a host write synchronizes the TSC to the value; a guest write
+            // moves the TSC and adds the same step to IA32_TSC_ADJUST.
+            const uint64_t offset = v - host_tsc(khz);
+            if (!host) s.msrs.tsc_adjust += offset - s.tsc_offset;
+            s.tsc_offset = offset;
+            return true;
+        }
+        case msr::TSC_ADJUST:
+            // A guest write moves the TSC by the change; a host write only sets the MSR.
+            if (!host) s.tsc_offset += v - s.msrs.tsc_adjust;
+            s.msrs.tsc_adjust = v;
+            return true;
         case msr::APIC_BASE: s.apic_base = v; return true;
         case msr::SYSENTER_CS: s.msrs.sysenter_cs = v; return true;
         case msr::SYSENTER_ESP: s.msrs.sysenter_esp = v; return true;

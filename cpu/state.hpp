@@ -45,6 +45,7 @@ static_assert(sizeof(FxState) == 512);
 // Architectural MSR numbers the CPU model implements (see Msrs below and msr_list()).
 namespace msr {
 inline constexpr uint32_t TSC = 0x10;
+inline constexpr uint32_t TSC_ADJUST = 0x3b;
 inline constexpr uint32_t APIC_BASE = 0x1b;
 inline constexpr uint32_t SYSENTER_CS = 0x174;
 inline constexpr uint32_t SYSENTER_ESP = 0x175;
@@ -66,6 +67,7 @@ inline constexpr uint32_t TSC_AUX = 0xc0000103;
 // in their own fields; TSC is derived, see Engine).
 struct Msrs {
     uint64_t star = 0, lstar = 0, cstar = 0, sfmask = 0, kernel_gs_base = 0, tsc_aux = 0;
+    uint64_t tsc_adjust = 0;  // IA32_TSC_ADJUST: what the guest added to its TSC
     uint64_t sysenter_cs = 0, sysenter_esp = 0, sysenter_eip = 0;
     uint64_t pat = 0x0007040600070406ULL;
     uint64_t misc_enable = 1;  // fast strings

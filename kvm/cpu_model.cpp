@@ -44,7 +44,7 @@ constexpr std::array<Entry, 12> kCpuid = {
     leaf(0x0, 0x7, str4("Genu"), str4("ntel"), str4("ineI")),
     // Family 6, model 0x55 stepping 4; CLFLUSH line 8 qwords; 1 logical processor.
     leaf(0x1, 0x00050654, (8U << 8) | (1U << 16), kLeaf1Ecx, kLeaf1Edx),
-    leaf(0x7, 0, 0, 0, 0, 0, uapi::CPUID_FLAG_SIGNIFCANT_INDEX),
+    leaf(0x7, 0, bit(1) /*TSC_ADJUST*/, 0, 0, 0, uapi::CPUID_FLAG_SIGNIFCANT_INDEX),
     leaf(0x40000000, 0x40000001, str4("KVMK"), str4("VMKV"), str4("M\0\0\0")),
     leaf(0x40000001, 0, 0, 0, 0),
     leaf(0x80000000, 0x80000008, 0, 0, 0),

@@ -96,6 +96,8 @@ void Vcpu::reset() {
     state_.apic_base = kApicBaseDefault | kApicBaseEnable | (id_ == 0 ? kApicBaseBsp : 0);
     state_.fx.fcw = 0x37f;
     state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
+    // kvm_arch_vcpu_postcreate() -> kvm_synchronize_tsc(): a new vCPU's TSC starts at 0.
+    engine_.set_msr(state_, cpu::msr::TSC, 0);
 }
 
 std::uint64_t Vcpu::stat(std::uint32_t offset) const { return stats_data_[offset / 8]; }

@@ -132,6 +132,22 @@ TEST(System, CpuidMsrTsc) {
     EXPECT_GE(static_cast<int64_t>(g.st.gpr[R12]), 0);
 }
 
+TEST(System, GuestTscAdjustWritesMoveTheTsc) {
+    // Guest WRMSR IA32_TSC_ADJUST moves the TSC by the change (the offset, exactly); a guest
+    // WRMSR TSC moves IA32_TSC_ADJUST by the same step as the TSC offset.
+    Guest g;
+    const uint64_t offset0 = g.st.tsc_offset;
+    run_hlt(g, "mov ecx, 0x3b\nxor eax, eax\nmov edx, 1\nwrmsr\nrdmsr\nmov r8, rdx");
+    EXPECT_EQ(g.st.gpr[R8], 1u);
+    EXPECT_EQ(g.st.msrs.tsc_adjust, 1ULL << 32);
+    EXPECT_EQ(g.st.tsc_offset - offset0, 1ULL << 32);
+    Guest h;
+    const uint64_t offset1 = h.st.tsc_offset;
+    run_hlt(h, "mov ecx, 0x10\nxor eax, eax\nmov edx, 4\nwrmsr");
+    EXPECT_EQ(h.st.msrs.tsc_adjust, h.st.tsc_offset - offset1);
+    EXPECT_NE(h.st.msrs.tsc_adjust, 0u);
+}
+
 TEST(System, UnknownMsrIsGp) {
     Guest g;
     g.load("mov ecx, 0x12345\nrdmsr");
@@ -210,6 +226,27 @@ TEST(Cpuid, LookupRules) {
     EXPECT_EQ(t.lookup(0x20, 0).eax, 70u);  // above max basic leaf -> highest basic leaf (7)
     EXPECT_EQ(t.lookup(0x80000005, 0).eax, 70u);
     EXPECT_EQ(t.lookup(5, 0).eax, 0u);      // in range but absent
+}
+
+TEST(Cpuid, HypervisorLeavesAreTheirOwnClass) {
+    // KVM's 0x40000000 signature leaf, whose number is above the basic maximum: found exactly;
+    // 0x40000001 is within that class's range (absent: zeros); 0x40000005 is above it.
+    CpuidTable t({{0, 0, 0, 7, 1, 2, 3},
+                  {7, 0, 0, 70, 0, 0, 0},
+                  {0x40000000, 0, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d},
+                  {0x80000000, 0, 0, 0x80000001, 0, 0, 0}});
+    EXPECT_EQ(t.lookup(0x40000000, 0).ebx, 0x4b4d564bu);
+    EXPECT_EQ(t.lookup(0x40000001, 0).eax, 0u);
+    EXPECT_EQ(t.lookup(0x40000005, 0).eax, 70u);
+    EXPECT_EQ(t.lookup(0x40000100, 0).eax, 70u);  // a class with no entry at all
+}
+
+TEST(Cpuid, AmdVendorHasNoOutOfRangeFallback) {
+    // "AuthenticAMD": EBX "Auth", EDX "enti", ECX "cAMD".
+    CpuidTable t({{0, 0, 0, 7, 0x68747541, 0x444d4163, 0x69746e65},
+                  {7, 0, 0, 70, 0, 0, 0}});
+    EXPECT_EQ(t.lookup(0x20, 0).eax, 0u);
+    EXPECT_EQ(t.lookup(7, 0).eax, 70u);
 }
 
 }  // namespace

@@ -105,6 +105,31 @@ TEST_F(VcpuFixture, MsrsStopAtTheFirstUnknownIndex) {
     EXPECT_EQ(call(u::GET_MSRS), -E2BIG);
 }
 
+TEST_F(VcpuFixture, TscStartsAtZeroAndTscAdjustIsHostWritable) {
+    constexpr std::uint32_t kTsc = 0x10, kTscAdjust = 0x3b;
+    const auto get = [&](std::uint32_t index) {
+        io.put(A, u::kvm_msrs{1, 0});
+        io.put(A + 8, u::kvm_msr_entry{index, 0, 0});
+        EXPECT_EQ(call(u::GET_MSRS), 1);
+        return io.get<u::kvm_msr_entry>(A + 8).data;
+    };
+    const auto set = [&](std::uint32_t index, std::uint64_t v) {
+        io.put(A, u::kvm_msrs{1, 0});
+        io.put(A + 8, u::kvm_msr_entry{index, 0, v});
+        EXPECT_EQ(call(u::SET_MSRS), 1);
+    };
+    // Counted from the vCPU's creation (a host-time TSC would show the machine's uptime).
+    EXPECT_LT(get(kTsc), 1ULL << 36);
+    EXPECT_EQ(get(kTscAdjust), 0U);
+    // Host writes: TSC_ADJUST only sets the MSR; TSC moves the TSC, not TSC_ADJUST.
+    set(kTscAdjust, 1ULL << 40);
+    EXPECT_EQ(get(kTscAdjust), 1ULL << 40);
+    EXPECT_LT(get(kTsc), 1ULL << 36);
+    set(kTsc, 1ULL << 50);
+    EXPECT_GE(get(kTsc), 1ULL << 50);
+    EXPECT_EQ(get(kTscAdjust), 1ULL << 40);
+}
+
 TEST_F(VcpuFixture, MpStateOnlyRunnableWithoutIrqchip) {
     io.put(A, u::kvm_mp_state{u::MP_STATE_HALTED});
     EXPECT_EQ(call(u::SET_MP_STATE), -EINVAL);
