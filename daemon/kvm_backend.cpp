@@ -29,8 +29,13 @@ Reply KvmBackend::handle(const supervisor::TrappedIoctl& call, supervisor::Targe
                          UserIo& mem) {
     const kvm::Caller caller{call.tid, call.tgid};
     if (S_ISCHR(target.st.st_mode) && target.st.st_rdev == rdev_) {
+        const int fd = target.get();  // a VM fd or the system fd: ask the device which
+        if (fd < 0) {
+            spdlog::warn("cannot get fd {} of pid {}: {}", call.fd, call.tgid, std::strerror(-fd));
+            return Reply::cont();
+        }
         std::uint64_t vm_id = 0;
-        if (::ioctl(target.fd.get(), u::KVMEMU_IDENTIFY_VM, &vm_id) != 0) {
+        if (::ioctl(fd, u::KVMEMU_IDENTIFY_VM, &vm_id) != 0) {
             if (errno == ENOENT) return on_system_fd(call, caller);
             spdlog::warn("cannot identify fd {} of pid {}: {}", call.fd, call.tgid,
                          std::strerror(errno));

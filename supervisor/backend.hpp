@@ -21,10 +21,25 @@ struct TrappedIoctl {
     std::uint64_t arg = 0;
 };
 
-// The caller's fd, duplicated into the daemon with pidfd_getfd(), and what fstat() said of it.
-struct TargetFd {
-    UniqueFd fd;
+// The caller's fd: what stat() of it says (read through /proc/<tgid>/task/<tid>/fd/<fd>, no
+// copy of the fd needed), and on request a duplicate of it in the daemon (pidfd_getfd).
+class TargetFd {
+  public:
+    TargetFd() = default;
+    // `pidfd` (on the caller's process) must stay open while this object is used.
+    TargetFd(const struct stat& what, int pidfd, int number) : st(what), pidfd_(pidfd), number_(number) {}
+
     struct stat st {};
+
+    // The caller's fd duplicated into the daemon, fetched on first use and checked to still be
+    // the file `st` describes; -errno if it cannot be had (ESTALE: the caller replaced it).
+    int get();
+
+  private:
+    int pidfd_ = -1;
+    int number_ = -1;
+    UniqueFd fd_;
+    int error_ = 0;
 };
 
 // What to answer. Continue lets the call proceed into the kernel as if never trapped.

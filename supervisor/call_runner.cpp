@@ -11,10 +11,10 @@
 
 namespace kvmemu::supervisor {
 
-Reply CallRunner::handle(PendingCall& call) {
+Reply CallRunner::handle(PendingCall& call, bool caller_just_checked) {
     const TrappedIoctl trapped{call.caller.tid, call.caller.tgid, call.notif.fd, call.notif.cmd,
                                call.notif.arg};
-    RemoteMemory mem(listener_, call.notif.id, call.caller.tgid);
+    RemoteMemory mem(listener_, call.notif.id, call.caller.tgid, caller_just_checked);
     return backend_.handle(trapped, call.target, mem);
 }
 

@@ -13,10 +13,11 @@ class CallRunner {
     CallRunner(int listener, Backend& backend, LogOnce& log_once)
         : listener_(listener), backend_(backend), log_once_(log_once) {}
 
-    Reply handle(PendingCall& call);
+    // caller_just_checked: see RemoteMemory.
+    Reply handle(PendingCall& call, bool caller_just_checked = false);
     void reply(const PendingCall& call, const Reply& reply);
-    // Both, in order: for calls run on the receive thread.
-    void run(PendingCall& call) { reply(call, handle(call)); }
+    // Both, in order: for calls run on the receive thread right after their caller was checked.
+    void run(PendingCall& call) { reply(call, handle(call, true)); }
 
     [[nodiscard]] int listener() const noexcept { return listener_; }
     [[nodiscard]] Backend& backend() const noexcept { return backend_; }

@@ -1,5 +1,7 @@
-// CallerRegistry: tid -> (tgid, pidfd), cached and re-proved for every notification.
+// CallerRegistry: tid -> (tgid, pidfd, /proc dir), cached; proved by the caller of cached().
 #include "supervisor/caller_registry.hpp"
+
+#include <fcntl.h>
 
 #include <cerrno>
 
@@ -8,57 +10,54 @@
 
 namespace kvmemu::supervisor {
 
-Expected<Caller> CallerRegistry::resolve(int listener, std::uint64_t id, pid_t tid) {
-    if (tid <= 0) return Errno{ESRCH};  // not visible in our pid namespace
-    if (auto it = thread_to_process_.find(tid); it != thread_to_process_.end()) {
-        const pid_t tgid = it->second;
-        auto proc = processes_.find(tgid);
-        // The notifying thread is alive while its notification is pending, so its tid is its
-        // own; tgkill proves it belongs to `tgid` now, and a live pidfd afterwards proves that
-        // `tgid` still named the same process at that moment (pids are reused only once reaped).
-        if (proc != processes_.end() && sys::thread_in_group(tgid, tid) == 0 &&
-            sys::pidfd_alive(proc->second->get()) == 0) {
-            return Caller{tid, tgid, proc->second};
-        }
-        thread_to_process_.erase(it);
-    }
-    return resolve_slow(listener, id, tid);
+Expected<Caller> CallerRegistry::cached(pid_t tid) const {
+    const auto it = thread_to_process_.find(tid);
+    if (it == thread_to_process_.end()) return Errno{ENOENT};
+    const auto proc = processes_.find(it->second);
+    if (proc == processes_.end()) return Errno{ENOENT};
+    return Caller{tid, it->second, proc->second};
 }
 
-Expected<Caller> CallerRegistry::resolve_slow(int listener, std::uint64_t id, pid_t tid) {
+Expected<Caller> CallerRegistry::resolve(int listener, std::uint64_t id, pid_t tid) {
+    if (tid <= 0) return Errno{ESRCH};  // not visible in our pid namespace
+    thread_to_process_.erase(tid);
     auto task = caps::ProcTask::open(tid, proc_root_);
     if (!task) return Errno{task.error()};
     auto tgid = task->tgid();
     if (!tgid) return Errno{tgid.error()};
 
-    std::shared_ptr<const UniqueFd> pidfd;
+    std::shared_ptr<const ProcessHandles> handles;
     auto proc = processes_.find(*tgid);
-    if (proc != processes_.end() && sys::pidfd_alive(proc->second->get()) == 0) {
-        pidfd = proc->second;
+    if (proc != processes_.end() && sys::pidfd_alive(proc->second->pidfd.get()) == 0) {
+        handles = proc->second;
     } else {
-        const int fd = sys::pidfd_open(*tgid);
-        if (fd < 0) return Errno{-fd};
-        pidfd = std::make_shared<const UniqueFd>(fd);
+        const int pidfd = sys::pidfd_open(*tgid);
+        if (pidfd < 0) return Errno{-pidfd};
+        ProcessHandles h{UniqueFd(pidfd), {}};
+        const std::string dir = proc_root_ + "/" + std::to_string(*tgid);
+        h.proc_dir.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!h.proc_dir) return Errno{errno};
+        handles = std::make_shared<const ProcessHandles>(std::move(h));
     }
-    // Still waiting => the thread lived through the /proc read and the pidfd_open, so both
-    // referred to it and its process.
+    // Still waiting => the thread lived through the /proc read, the pidfd_open and the open of
+    // /proc/<tgid>, so all referred to it and its process.
     if (int r = sys::notif_id_valid(listener, id); r < 0) return Errno{-r};
 
-    if (proc != processes_.end() && proc->second != pidfd) {
+    if (proc != processes_.end() && proc->second != handles) {
         // A process we served died and its pid was reused before we noticed its exit.
         departed_.push_back(*tgid);
         forget(*tgid);
     }
     if (thread_to_process_.size() >= kMaxThreads) thread_to_process_.clear();
     thread_to_process_[tid] = *tgid;
-    processes_[*tgid] = pidfd;
-    return Caller{tid, *tgid, std::move(pidfd)};
+    processes_[*tgid] = handles;
+    return Caller{tid, *tgid, std::move(handles)};
 }
 
 std::vector<std::pair<pid_t, int>> CallerRegistry::processes() const {
     std::vector<std::pair<pid_t, int>> out;
     out.reserve(processes_.size());
-    for (const auto& [tgid, pidfd] : processes_) out.emplace_back(tgid, pidfd->get());
+    for (const auto& [tgid, h] : processes_) out.emplace_back(tgid, h->pidfd.get());
     return out;
 }
 

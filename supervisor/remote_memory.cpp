@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <limits>
+#include <utility>
 
 #include "supervisor/notify_syscalls.hpp"
 
@@ -28,10 +29,15 @@ bool RemoteMemory::caller_waiting() const {
     return sys::notif_id_valid(listener_, id_) == 0;
 }
 
+bool RemoteMemory::caller_waiting_before() {
+    if (std::exchange(checked_, false)) return true;
+    return caller_waiting();
+}
+
 int RemoteMemory::read(std::uint64_t addr, std::span<std::byte> dst) {
     if (dst.empty()) return 0;
     if (wraps(addr, dst.size())) return EFAULT;
-    if (!caller_waiting()) return ESRCH;
+    if (!caller_waiting_before()) return ESRCH;
     const iovec local{dst.data(), dst.size()};
     const iovec remote{reinterpret_cast<void*>(addr),
                        dst.size()};  // NOLINT(performance-no-int-to-ptr)
@@ -45,7 +51,7 @@ int RemoteMemory::write(std::uint64_t addr, std::span<const std::byte> src) {
     if (src.empty()) return 0;
     if (wraps(addr, src.size())) return EFAULT;
     // The caller waits on its notification, so it (and tgid_ with it) is alive right now.
-    if (!caller_waiting()) return ESRCH;
+    if (!caller_waiting_before()) return ESRCH;
     const iovec local{const_cast<std::byte*>(src.data()), src.size()};
     const iovec remote{reinterpret_cast<void*>(addr),
                        src.size()};  // NOLINT(performance-no-int-to-ptr)

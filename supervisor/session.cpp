@@ -13,6 +13,7 @@
 
 #include "supervisor/notify_syscalls.hpp"
 #include "supervisor/reply_sender.hpp"
+#include "supervisor/target_probe.hpp"
 
 namespace kvmemu::supervisor {
 
@@ -130,41 +131,49 @@ void Session::receive_one() {
         return;
     }
 
-    auto caller = registry_.resolve(listener_.get(), id, notif->tid);
-    report_departed();
-    if (!caller) {
-        const int e = caller.error();
-        if (e != ESRCH && e != ENOENT && log_once_.first("identify " + std::to_string(e))) {
-            spdlog::error(
-                "supervisor: cannot identify the caller of ioctl {:#x} (thread {}): {};"
-                " letting it reach the kernel",
-                notif->cmd, notif->tid, std::strerror(e));
+    // Fast path: the cached caller, proved together with the fd's identity by one lookup under
+    // its process's /proc directory. Otherwise identify the caller afresh and look again.
+    struct stat st {};
+    auto caller = registry_.cached(notif->tid);
+    int probed = caller ? stat_caller_fd(*caller, notif->fd, st) : -ENOENT;
+    if (probed != 0) {
+        if (caller) registry_.forget_thread(notif->tid);
+        caller = registry_.resolve(listener_.get(), id, notif->tid);
+        report_departed();
+        if (!caller) {
+            const int e = caller.error();
+            if (e != ESRCH && e != ENOENT && log_once_.first("identify " + std::to_string(e))) {
+                spdlog::error(
+                    "supervisor: cannot identify the caller of ioctl {:#x} (thread {}): {};"
+                    " letting it reach the kernel",
+                    notif->cmd, notif->tid, std::strerror(e));
+            }
+            // Unidentified: the kernel serves it as if never trapped (nothing is granted this way).
+            send_reply(listener_.get(), id, Reply::cont());
+            return;
         }
-        // Unidentified: the kernel serves it as if never trapped (nothing is granted this way).
-        send_reply(listener_.get(), id, Reply::cont());
-        return;
+        probed = stat_caller_fd(*caller, notif->fd, st);
     }
-
-    const int fd = sys::pidfd_getfd(caller->pidfd->get(), notif->fd);
-    if (fd < 0) {
-        if (fd == -EBADF) {
+    // After any read of /proc for this notification: still waiting => the thread that made it
+    // is the one looked up (its tid cannot have been reused meanwhile).
+    if (const int r = sys::notif_id_valid(listener_.get(), id); r != 0) return;  // it left
+    if (probed != 0) {
+        // The caller was proved to be in its process throughout: its fd is not open.
+        if (probed == -ENOENT) {
             send_reply(listener_.get(), id, Reply::err(EBADF));  // what the kernel says
             return;
         }
-        if (fd != -ESRCH && log_once_.first("pidfd_getfd " + std::to_string(-fd))) {
+        if (log_once_.first("stat fd " + std::to_string(-probed))) {
             spdlog::error(
-                "supervisor: pidfd_getfd on process {} failed: {} (does kvmemud have"
+                "supervisor: cannot inspect fd {} of thread {}: {} (does kvmemud have"
                 " CAP_SYS_PTRACE?); letting its KVM ioctls reach the kernel",
-                caller->tgid, std::strerror(-fd));
+                notif->fd, notif->tid, std::strerror(-probed));
         }
         send_reply(listener_.get(), id, Reply::cont());
         return;
     }
-    PendingCall call{*notif, std::move(*caller), TargetFd{UniqueFd(fd), {}}};
-    if (::fstat(fd, &call.target.st) != 0) {
-        send_reply(listener_.get(), id, Reply::cont());
-        return;
-    }
+    const int pidfd = caller->process->pidfd.get();
+    PendingCall call{*notif, std::move(*caller), TargetFd(st, pidfd, notif->fd)};
     dispatch(std::move(call));
 }
 

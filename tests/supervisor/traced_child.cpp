@@ -73,6 +73,23 @@ int trap() {
     return 0;
 }
 
+// The same fd number closed, then reused for another file: the supervisor must see each state
+// as it is now, not as it was at the previous call.
+int reuse() {
+    const int fd = ::memfd_create("reuse-first", MFD_CLOEXEC);
+    put("fd", fd);
+    put_result("first", call(fd, uapi::GET_REGS, 1));
+    ::close(fd);
+    put_result("closed", call(fd, uapi::GET_REGS, 2));
+    const int other = ::memfd_create("reuse-second", MFD_CLOEXEC);
+    if (other != fd && ::dup2(other, fd) < 0) return 1;
+    struct stat st {};
+    ::fstat(fd, &st);
+    put("second_ino", static_cast<long>(st.st_ino));
+    put_result("second", call(fd, uapi::GET_REGS, 3));
+    return 0;
+}
+
 int cont() {
     const int fd = devnull();
     put_result("null", call(fd, uapi::GET_REGS, 0));
@@ -311,6 +328,7 @@ int main(int argc, char** argv) {
         put("pid", static_cast<long>(::getpid()));
     }
     if (scenario == "trap") return trap();
+    if (scenario == "reuse") return reuse();
     if (scenario == "continue") return cont();
     if (scenario == "values") return values();
     if (scenario == "inject") return inject();

@@ -56,6 +56,35 @@ TEST(SupervisorTrap, BackendSeesCallerFdCommandArgumentAndFstat) {
     EXPECT_EQ(r.num("signext_ret"), 9);
 }
 
+TEST(SupervisorTrap, AClosedOrReplacedFdIsSeenAsItIsNow) {
+    FakeBackend backend;
+    std::vector<long> fetched;  // inode of the file TargetFd::get() duplicated, per call
+    backend.on(uapi::GET_REGS, [&](const TrappedIoctl&, TargetFd& t, UserIo&) {
+        const int fd = t.get();
+        struct stat st {};
+        fetched.push_back(fd >= 0 && ::fstat(fd, &st) == 0 ? static_cast<long>(st.st_ino) : -1);
+        EXPECT_EQ(st.st_ino, t.st.st_ino);
+        return Reply::val(5);
+    });
+    ServerHarness h(backend);
+    ASSERT_TRUE(h.ok()) << std::strerror(h.start_error());
+    const auto r = run_scenario(h, "reuse");
+
+    EXPECT_EQ(r.num("first_ret"), 5) << r.out;
+    // Closed: the kernel's answer, without the backend being asked.
+    EXPECT_EQ(r.num("closed_ret"), -1) << r.out;
+    EXPECT_EQ(r.num("closed_errno"), EBADF) << r.out;
+    EXPECT_EQ(r.num("second_ret"), 5) << r.out;
+    const auto seen = backend.seen();
+    ASSERT_EQ(seen.size(), 2U) << r.out;
+    EXPECT_EQ(seen[0].call.arg, 1U);
+    EXPECT_EQ(seen[1].call.arg, 3U);
+    EXPECT_NE(seen[0].st.st_ino, seen[1].st.st_ino);
+    EXPECT_EQ(static_cast<long>(seen[1].st.st_ino), r.num("second_ino"));
+    ASSERT_EQ(fetched.size(), 2U);
+    EXPECT_EQ(fetched[1], r.num("second_ino"));
+}
+
 TEST(SupervisorTrap, ContinueLetsTheCallReachTheKernel) {
     FakeBackend backend;
     backend.on(uapi::GET_REGS,
