@@ -254,6 +254,16 @@ long Vcpu::set_cpuid2(std::uint64_t arg, UserIo& io) {
     if (int e = io.read(arg + sizeof(u::kvm_cpuid2), std::as_writable_bytes(std::span(entries)));
         e != 0)
         return -e;
+    // kvm_set_cpuid(): once the vCPU has entered the guest, only the same table is accepted.
+    if (has_run_) {
+        const auto same = [](const u::kvm_cpuid_entry2& a, const u::kvm_cpuid_entry2& b) {
+            return a.function == b.function && a.index == b.index && a.flags == b.flags &&
+                   a.eax == b.eax && a.ebx == b.ebx && a.ecx == b.ecx && a.edx == b.edx;
+        };
+        if (entries.size() != cpuid_.size() ||
+            !std::equal(entries.begin(), entries.end(), cpuid_.begin(), same))
+            return -EINVAL;
+    }
     cpuid_ = std::move(entries);
     cpuid_set_ = true;
     for (const auto& e : cpuid_)
@@ -341,6 +351,7 @@ long Vcpu::run(Vm& vm, const Caller& caller) {
     cpu::RunControl control;
     control.kick = &kick_;
     control.immediate_exit = run->immediate_exit != 0;
+    if (!control.immediate_exit) has_run_ = true;  // kvm_vcpu_has_run(): it enters the guest
     const cpu::RunResult result = engine_.run(state_, bus, control);
 
     const int flushed = pages_->flush();  // the guest's writes reach the VMM before the exit

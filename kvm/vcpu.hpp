@@ -102,6 +102,7 @@ private:
     cpu::Engine engine_;
     std::vector<uapi::kvm_cpuid_entry2> cpuid_;
     bool cpuid_set_ = false;  // KVM_SET_CPUID2 done: CR4 is also checked against this table
+    bool has_run_ = false;    // entered the guest once: KVM_SET_CPUID2 may no longer change it
     std::optional<Lapic> lapic_;
     // With an in-kernel APIC: UNINITIALIZED (an AP before INIT/SIPI), INIT_RECEIVED,
     // AP_RESET_HOLD or RUNNABLE; HALTED is state_.halted.

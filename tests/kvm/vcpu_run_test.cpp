@@ -247,4 +247,29 @@ TEST_F(RunFixture, InstructionFetchKeepsTheHugePageWithTheCapability) {
     EXPECT_NE(leaf->spte & 0x4, 0U);  // executable huge leaf
 }
 
+TEST_F(RunFixture, CpuidIsFrozenOnceTheGuestRan) {
+    boot(false, {0xf4});  // hlt
+    const auto set = [&](std::uint32_t eax1) {
+        io.put(A, u::kvm_cpuid2{2, 0});
+        io.put(A + 8, u::kvm_cpuid_entry2{0, 0, 0, 1, 2, 3, 4, {}});
+        io.put(A + 48, u::kvm_cpuid_entry2{1, 0, 0, eax1, 0, 0, 0, {}});
+        return call(u::SET_CPUID2);
+    };
+    ASSERT_EQ(set(0x806f8), 0);
+    // An immediate exit does not enter the guest: the table may still change.
+    run().immediate_exit = 1;
+    EXPECT_EQ(call(u::RUN, 0), -EINTR);
+    run().immediate_exit = 0;
+    ASSERT_EQ(set(0x806f7), 0);
+    ASSERT_EQ(call(u::RUN, 0), 0);
+    ASSERT_EQ(run().exit_reason, u::EXIT_HLT);
+    EXPECT_EQ(set(0x806f7), 0);        // the same table again: accepted
+    EXPECT_EQ(set(0x806f8), -EINVAL);  // a changed entry
+    io.put(A, u::kvm_cpuid2{1, 0});
+    EXPECT_EQ(call(u::SET_CPUID2), -EINVAL);  // fewer entries
+    io.put(A, u::kvm_cpuid2{10, 0});
+    ASSERT_EQ(call(u::GET_CPUID2), 0);
+    EXPECT_EQ(io.get<u::kvm_cpuid_entry2>(A + 48).eax, 0x806f7U);  // unchanged
+}
+
 }  // namespace
