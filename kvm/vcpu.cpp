@@ -94,6 +94,7 @@ void Vcpu::reset() {
     state_.cr0 = 0x60000010;
     // Enabled at the default base (also without an in-kernel APIC); the BSP flag on vCPU 0 only.
     state_.apic_base = kApicBaseDefault | kApicBaseEnable | (id_ == 0 ? kApicBaseBsp : 0);
+    events_ = {};  // kvm_vcpu_reset(): DR0-3 cleared, DR6/DR7 at their reset values
     state_.fx.fcw = 0x37f;
     state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
     // kvm_arch_vcpu_postcreate() -> kvm_synchronize_tsc(): a new vCPU's TSC starts at 0.
@@ -132,6 +133,18 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             if (!lapic_) return -EINVAL;  // no in-kernel APIC
             return -io.write_obj(arg, lapic_->get(state_.cr8));
         case u::SET_LAPIC: return set_lapic(arg, io);
+        case u::GET_VCPU_EVENTS: return -io.write_obj(arg, get_vcpu_events(state_, events_));
+        case u::SET_VCPU_EVENTS: {
+            auto ev = io.read_obj<u::kvm_vcpu_events>(arg);
+            if (!ev) return -ev.error();
+            return set_vcpu_events(*ev, lapic_.has_value(), state_, events_);
+        }
+        case u::GET_DEBUGREGS: return -io.write_obj(arg, get_debugregs(events_));
+        case u::SET_DEBUGREGS: {
+            auto d = io.read_obj<u::kvm_debugregs>(arg);
+            if (!d) return -d.error();
+            return set_debugregs(*d, events_);
+        }
         case u::GET_TSC_KHZ: return engine_.tsc_khz();
         case u::SET_TSC_KHZ:
             if (arg == 0 || arg > 0xffffffffULL) return -EINVAL;

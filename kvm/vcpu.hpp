@@ -21,6 +21,7 @@
 #include "kvm/caller.hpp"
 #include "kvm/guest_pages.hpp"
 #include "kvm/lapic.hpp"
+#include "kvm/vcpu_events.hpp"
 #include "kvm/stats_file.hpp"
 #include "kvm/vcpu_stats.hpp"
 #include "uapi/kvm_run.hpp"
@@ -104,6 +105,7 @@ private:
     bool cpuid_set_ = false;  // KVM_SET_CPUID2 done: CR4 is also checked against this table
     bool has_run_ = false;    // entered the guest once: KVM_SET_CPUID2 may no longer change it
     std::optional<Lapic> lapic_;
+    EventState events_;  // KVM_SET_VCPU_EVENTS / KVM_SET_DEBUGREGS state the CPU model lacks
     // With an in-kernel APIC: UNINITIALIZED (an AP before INIT/SIPI), INIT_RECEIVED,
     // AP_RESET_HOLD or RUNNABLE; HALTED is state_.halted.
     std::uint32_t mp_state_ = uapi::MP_STATE_RUNNABLE;

@@ -10,7 +10,7 @@
 
 namespace kvmemu::launcher {
 
-inline constexpr std::array<std::uint32_t, 27> kTrappedRequests = {
+inline constexpr std::array<std::uint32_t, 31> kTrappedRequests = {
     // Return a new fd, which CUSE cannot install in the caller.
     uapi::CREATE_VM,     // system fd -> VM fd (a CUSE file bound to the new VM)
     uapi::CREATE_VCPU,   // VM fd -> vCPU fd (an mmap-able memfd)
@@ -37,6 +37,10 @@ inline constexpr std::array<std::uint32_t, 27> kTrappedRequests = {
     uapi::SET_XCRS,
     uapi::GET_LAPIC,
     uapi::SET_LAPIC,
+    uapi::GET_VCPU_EVENTS,
+    uapi::SET_VCPU_EVENTS,
+    uapi::GET_DEBUGREGS,
+    uapi::SET_DEBUGREGS,
 
     // Numbers shared by the VM and the vCPU scope: trapped for the vCPU; on a VM fd the
     // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.

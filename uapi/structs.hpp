@@ -159,6 +159,62 @@ struct kvm_lapic_state {
 };
 static_assert(sizeof(kvm_lapic_state) == 1024);
 
+// KVM_GET/SET_VCPU_EVENTS: events pending or being delivered, and interrupt/NMI state.
+struct kvm_vcpu_events {
+    struct {
+        u8 injected;
+        u8 nr;
+        u8 has_error_code;
+        u8 pending;
+        u32 error_code;
+    } exception;
+    struct {
+        u8 injected;
+        u8 nr;
+        u8 soft;
+        u8 shadow;
+    } interrupt;
+    struct {
+        u8 injected;
+        u8 pending;
+        u8 masked;
+        u8 pad;
+    } nmi;
+    u32 sipi_vector;
+    u32 flags;
+    struct {
+        u8 smm;
+        u8 pending;
+        u8 smm_inside_nmi;
+        u8 latched_init;
+    } smi;
+    struct {
+        u8 pending;
+    } triple_fault;
+    u8 reserved[26];
+    u8 exception_has_payload;
+    u64 exception_payload;
+};
+static_assert(sizeof(kvm_vcpu_events) == 64);
+static_assert(offsetof(kvm_vcpu_events, flags) == 20);
+static_assert(offsetof(kvm_vcpu_events, exception_payload) == 56);
+inline constexpr u32 VCPUEVENT_VALID_NMI_PENDING = 0x1;
+inline constexpr u32 VCPUEVENT_VALID_SIPI_VECTOR = 0x2;
+inline constexpr u32 VCPUEVENT_VALID_SHADOW = 0x4;
+inline constexpr u32 VCPUEVENT_VALID_SMM = 0x8;
+inline constexpr u32 VCPUEVENT_VALID_PAYLOAD = 0x10;
+inline constexpr u32 VCPUEVENT_VALID_TRIPLE_FAULT = 0x20;
+
+// KVM_GET/SET_DEBUGREGS.
+struct kvm_debugregs {
+    u64 db[4];
+    u64 dr6;
+    u64 dr7;
+    u64 flags;
+    u64 reserved[9];
+};
+static_assert(sizeof(kvm_debugregs) == 128);
+
 struct kvm_interrupt {
     u32 irq;
 };

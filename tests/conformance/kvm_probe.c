@@ -394,6 +394,8 @@ static const struct cap_name core_caps[] = {
 	{KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
 	{KVM_CAP_BINARY_STATS_FD, "BINARY_STATS_FD"},
 	{KVM_CAP_MP_STATE, "MP_STATE"},
+	{KVM_CAP_VCPU_EVENTS, "VCPU_EVENTS"},
+	{KVM_CAP_DEBUGREGS, "DEBUGREGS"},
 	{CAP_SEED_NX, "216"},
 	{KVM_CAP_VM_DISABLE_NX_HUGE_PAGES, "220"},
 	{100000, "100000"},
@@ -789,6 +791,31 @@ static void print_sregs(const char *p, const struct kvm_sregs *s)
 	line("%s.interrupt_bitmap = %s", p, pending ? "nonzero" : "zero");
 }
 
+static void print_events(const char *p, const struct kvm_vcpu_events *e)
+{
+	int reserved_zero = 1;
+	for (unsigned i = 0; i < sizeof e->reserved; i++)
+		reserved_zero &= e->reserved[i] == 0;
+	line("%s = flags %x exception %u/%u/%u/%u nr %u irq %u/%u/%u/%u nmi %u/%u/%u sipi %x smi %u/%u/%u/%u "
+	     "triple_fault %u payload %u/%llx reserved %s",
+	     p, e->flags, e->exception.injected, e->exception.pending, e->exception.has_error_code,
+	     e->exception.error_code, e->exception.nr, e->interrupt.injected, e->interrupt.nr, e->interrupt.soft,
+	     e->interrupt.shadow, e->nmi.injected, e->nmi.pending, e->nmi.masked, e->sipi_vector, e->smi.smm,
+	     e->smi.pending, e->smi.smm_inside_nmi, e->smi.latched_init, e->triple_fault.pending,
+	     e->exception_has_payload, (unsigned long long)e->exception_payload, reserved_zero ? "zero" : "set");
+}
+
+static void print_debugregs(const char *p, const struct kvm_debugregs *d)
+{
+	int reserved_zero = 1;
+	for (unsigned i = 0; i < 9; i++)
+		reserved_zero &= d->reserved[i] == 0;
+	line("%s = db %llx %llx %llx %llx dr6 %llx dr7 %llx flags %llx reserved %s", p,
+	     (unsigned long long)d->db[0], (unsigned long long)d->db[1], (unsigned long long)d->db[2],
+	     (unsigned long long)d->db[3], (unsigned long long)d->dr6, (unsigned long long)d->dr7,
+	     (unsigned long long)d->flags, reserved_zero ? "zero" : "set");
+}
+
 static void section_vcpu(void)
 {
 	int sys = open_system();
@@ -926,6 +953,65 @@ static void section_vcpu(void)
 	IOC("vcpu.get_cpuid2(ptr=1)", vcpu, KVM_GET_CPUID2, BAD_PTR);
 	free(c);
 	free(g);
+
+	/* Events and debug registers, as a VMM saves and restores them. */
+	struct kvm_vcpu_events ev;
+	memset(&ev, 0xcc, sizeof ev);
+	IOC("vcpu.get_vcpu_events", vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	print_events("vcpu.vcpu_events.initial", &ev);
+	static const struct {
+		const char *name;
+		uint32_t flags;
+		int what;
+	} evcases[] = {
+		{"zero", 0, 0},           {"flags=0x40", 0x40, 0}, {"payload", KVM_VCPUEVENT_VALID_PAYLOAD, 0},
+		{"exception(nr=32)", 0, 1}, {"exception(nr=2)", 0, 2}, {"smm", KVM_VCPUEVENT_VALID_SMM, 3},
+		{"triple_fault", KVM_VCPUEVENT_VALID_TRIPLE_FAULT, 0}, {"pending_exception", 0, 4},
+		{"shadow+nmi_masked", KVM_VCPUEVENT_VALID_SHADOW, 5},
+	};
+	for (unsigned i = 0; i < sizeof evcases / sizeof evcases[0]; i++) {
+		memset(&ev, 0, sizeof ev);
+		ev.flags = evcases[i].flags;
+		switch (evcases[i].what) {
+		case 1: ev.exception.injected = 1; ev.exception.nr = 32; break;
+		case 2: ev.exception.injected = 1; ev.exception.nr = 2; break;
+		case 3: ev.smi.smm = 1; break;
+		case 4: ev.exception.pending = 1; ev.exception.nr = 13; break;
+		case 5: ev.interrupt.shadow = 1; ev.nmi.masked = 1; break;
+		}
+		IOC(fmt("vcpu.set_vcpu_events(%s)", evcases[i].name), vcpu, KVM_SET_VCPU_EVENTS, &ev);
+	}
+	memset(&ev, 0xcc, sizeof ev);
+	IOC("vcpu.get_vcpu_events(after_set)", vcpu, KVM_GET_VCPU_EVENTS, &ev);
+	print_events("vcpu.vcpu_events.after_set", &ev);
+	IOC("vcpu.set_vcpu_events(NULL)", vcpu, KVM_SET_VCPU_EVENTS, NULL);
+	IOC("vcpu.get_vcpu_events(ptr=1)", vcpu, KVM_GET_VCPU_EVENTS, BAD_PTR);
+
+	struct kvm_debugregs dr;
+	memset(&dr, 0xcc, sizeof dr);
+	IOC("vcpu.get_debugregs", vcpu, KVM_GET_DEBUGREGS, &dr);
+	print_debugregs("vcpu.debugregs.initial", &dr);
+	memset(&dr, 0, sizeof dr);
+	dr.dr6 = 0xffff0ff0;
+	dr.dr7 = 0x400;
+	dr.flags = 1;
+	IOC("vcpu.set_debugregs(flags=1)", vcpu, KVM_SET_DEBUGREGS, &dr);
+	dr.flags = 0;
+	dr.dr6 = 1ULL << 32;
+	IOC("vcpu.set_debugregs(dr6>>32)", vcpu, KVM_SET_DEBUGREGS, &dr);
+	dr.dr6 = 0xffff0ff0;
+	dr.dr7 = 1ULL << 32;
+	IOC("vcpu.set_debugregs(dr7>>32)", vcpu, KVM_SET_DEBUGREGS, &dr);
+	dr.db[0] = 0x1234;
+	dr.db[3] = 0xfff000;
+	dr.dr6 = 0xffff0ff1;
+	dr.dr7 = 0x401;
+	dr.reserved[0] = 7;
+	IOC("vcpu.set_debugregs(db0,db3,dr6,dr7,reserved)", vcpu, KVM_SET_DEBUGREGS, &dr);
+	memset(&dr, 0xcc, sizeof dr);
+	IOC("vcpu.get_debugregs(after_set)", vcpu, KVM_GET_DEBUGREGS, &dr);
+	print_debugregs("vcpu.debugregs.after_set", &dr);
+	IOC("vcpu.set_debugregs(NULL)", vcpu, KVM_SET_DEBUGREGS, NULL);
 
 	/* vcpu unknown ioctls: section ext (not trapped by kvmemu-run: ENOTTY vs KVM's EINVAL). */
 	close(vcpu);

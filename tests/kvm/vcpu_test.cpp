@@ -158,4 +158,45 @@ TEST_F(VcpuFixture, RunAreaIsSharedThroughTheMemfd) {
     ::munmap(p, 12288);
 }
 
+TEST_F(VcpuFixture, EventsCarryTheQueuedInterruptAndRefuseWhatIsNotModelled) {
+    io.put(A, u::kvm_interrupt{0x30});
+    ASSERT_EQ(call(u::INTERRUPT), 0);
+    ASSERT_EQ(call(u::GET_VCPU_EVENTS), 0);
+    auto ev = io.get<u::kvm_vcpu_events>(A);
+    EXPECT_EQ(ev.interrupt.injected, 1);  // as kvm_queue_interrupt() leaves it
+    EXPECT_EQ(ev.interrupt.nr, 0x30);
+    EXPECT_EQ(ev.flags, 0xdU);
+    // Restoring the same events keeps the interrupt; clearing them drops it.
+    io.put(A, ev);
+    ASSERT_EQ(call(u::SET_VCPU_EVENTS), 0);
+    ev = {};
+    io.put(A, ev);
+    ASSERT_EQ(call(u::SET_VCPU_EVENTS), 0);
+    ASSERT_EQ(call(u::GET_VCPU_EVENTS), 0);
+    EXPECT_EQ(io.get<u::kvm_vcpu_events>(A).interrupt.injected, 0);
+    // An injected exception or NMI cannot be delivered by the engine: refused, state unchanged.
+    ev = {};
+    ev.exception.injected = 1;
+    ev.exception.nr = 13;
+    ev.interrupt.shadow = 1;
+    ev.flags = u::VCPUEVENT_VALID_SHADOW;
+    io.put(A, ev);
+    EXPECT_EQ(call(u::SET_VCPU_EVENTS), -EINVAL);
+    ev = {};
+    ev.nmi.pending = 1;
+    ev.flags = u::VCPUEVENT_VALID_NMI_PENDING;
+    io.put(A, ev);
+    EXPECT_EQ(call(u::SET_VCPU_EVENTS), -EINVAL);
+    ASSERT_EQ(call(u::GET_VCPU_EVENTS), 0);
+    EXPECT_EQ(io.get<u::kvm_vcpu_events>(A).interrupt.shadow, 0);
+    // The SIPI vector is kept only with an in-kernel APIC.
+    ev = {};
+    ev.sipi_vector = 0x12;
+    ev.flags = u::VCPUEVENT_VALID_SIPI_VECTOR;
+    io.put(A, ev);
+    ASSERT_EQ(call(u::SET_VCPU_EVENTS), 0);
+    ASSERT_EQ(call(u::GET_VCPU_EVENTS), 0);
+    EXPECT_EQ(io.get<u::kvm_vcpu_events>(A).sipi_vector, 0U);
+}
+
 }  // namespace
