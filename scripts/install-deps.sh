@@ -7,6 +7,7 @@ packages=(
   libspdlog-dev libfmt-dev libseccomp-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libzydis-dev
   user-mode-linux kmod util-linux procps
+  make xz-utils linux-source-6.1  # tests/external: the kernel's own KVM selftests, built unmodified
 )
 missing=()
 for p in "${packages[@]}"; do
