@@ -94,7 +94,8 @@ void Vcpu::reset() {
     state_.cr0 = 0x60000010;
     // Enabled at the default base (also without an in-kernel APIC); the BSP flag on vCPU 0 only.
     state_.apic_base = kApicBaseDefault | kApicBaseEnable | (id_ == 0 ? kApicBaseBsp : 0);
-    events_ = {};  // kvm_vcpu_reset(): DR0-3 cleared, DR6/DR7 at their reset values
+    events_ = {};
+    xinuse_ = 0;    // every XSAVE component in its init state  // kvm_vcpu_reset(): DR0-3 cleared, DR6/DR7 at their reset values
     state_.fx.fcw = 0x37f;
     state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
     // kvm_arch_vcpu_postcreate() -> kvm_synchronize_tsc(): a new vCPU's TSC starts at 0.
@@ -120,7 +121,14 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             auto f = io.read_obj<u::kvm_fpu>(arg);
             if (!f) return -f.error();
             from_kvm_fpu(*f, state_);
+            xinuse_ = kAllXsaveComponents;  // the values written are the ones the guest gets
             return 0;
+        }
+        case u::GET_XSAVE: return -io.write_obj(arg, to_kvm_xsave(state_, xinuse_));
+        case u::SET_XSAVE: {
+            auto x = io.read_obj<u::kvm_xsave>(arg);
+            if (!x) return -x.error();
+            return from_kvm_xsave(*x, state_, xinuse_);
         }
         case u::GET_MP_STATE: return -io.write_obj(arg, u::kvm_mp_state{mp_state()});
         case u::SET_MP_STATE: return set_mp_state(arg, io);
@@ -364,9 +372,11 @@ long Vcpu::run(Vm& vm, const Caller& caller) {
     cpu::RunControl control;
     control.kick = &kick_;
     control.immediate_exit = run->immediate_exit != 0;
+    if (!control.immediate_exit) load_init_components(state_, xinuse_);
     if (!control.immediate_exit) has_run_ = true;  // kvm_vcpu_has_run(): it enters the guest
     const cpu::RunResult result = engine_.run(state_, bus, control);
 
+    if (!control.immediate_exit) xinuse_ = components_in_use(state_);
     const int flushed = pages_->flush();  // the guest's writes reach the VMM before the exit
     long r = 0;
     if (lapic_ && result.reason == cpu::ExitReason::Hlt && bus.error() == 0 && flushed == 0) {

@@ -1,6 +1,8 @@
 // Field-by-field conversions of CpuState to and from kvm_regs, kvm_sregs and kvm_fpu.
 #include "kvm/vcpu_state.hpp"
 
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 namespace kvmemu::kvm {
@@ -167,6 +169,89 @@ void from_kvm_fpu(const u::kvm_fpu& f, CpuState& s) {
     s.fx.fdp = f.last_dp;
     for (int i = 0; i < 16; ++i) std::memcpy(s.fx.xmm[i].data(), f.xmm[i], 16);
     s.fx.mxcsr = f.mxcsr;
+}
+
+namespace {
+constexpr std::size_t kXsaveHeader = 512;                 // XSTATE_BV, then XCOMP_BV, then reserved
+constexpr std::size_t kFpPart = 160;                      // FCW .. ST7: the x87 component
+constexpr std::size_t kSsePart = 256;                     // XMM0-15, at offset 160
+constexpr std::uint64_t kXfeatureFp = 1, kXfeatureSse = 2;
+constexpr std::uint32_t kMxcsrFeatureMask = 0xffff;       // with DAZ, as on every x86-64 host
+constexpr std::uint32_t kMxcsrInit = 0x1f80;
+
+bool x87_is_init(const cpu::FxState& fx) {
+    if (fx.fcw != 0x37f || fx.fsw != 0 || fx.ftw != 0 || fx.fop != 0 || fx.fip != 0 || fx.fdp != 0)
+        return false;
+    for (const auto& r : fx.st)
+        for (auto b : r)
+            if (b != 0) return false;
+    return true;
+}
+
+bool sse_is_init(const cpu::FxState& fx) {
+    if (fx.mxcsr != kMxcsrInit) return false;
+    for (const auto& r : fx.xmm)
+        for (auto b : r)
+            if (b != 0) return false;
+    return true;
+}
+}  // namespace
+
+void load_init_components(cpu::CpuState& s, std::uint64_t xinuse) {
+    const cpu::FxState init{};
+    auto* fx = reinterpret_cast<unsigned char*>(&s.fx);
+    const auto* in = reinterpret_cast<const unsigned char*>(&init);
+    if ((xinuse & kXfeatureFp) == 0) {
+        const std::uint32_t mxcsr = s.fx.mxcsr;
+        std::memcpy(fx, in, kFpPart);
+        s.fx.mxcsr = mxcsr;  // MXCSR belongs to SSE for this purpose
+        s.fx.mxcsr_mask = kMxcsrFeatureMask;
+    }
+    if ((xinuse & kXfeatureSse) == 0) {
+        std::memcpy(fx + kFpPart, in + kFpPart, kSsePart);
+        s.fx.mxcsr = kMxcsrInit;
+    }
+}
+
+std::uint64_t components_in_use(const cpu::CpuState& s) {
+    return (x87_is_init(s.fx) ? 0 : kXfeatureFp) | (sse_is_init(s.fx) ? 0 : kXfeatureSse);
+}
+
+u::kvm_xsave to_kvm_xsave(const CpuState& s, std::uint64_t xinuse) {
+    CpuState shown = s;
+    load_init_components(shown, xinuse);
+    u::kvm_xsave x{};
+    auto* bytes = reinterpret_cast<unsigned char*>(x.region);
+    std::memcpy(bytes, &shown.fx, sizeof shown.fx);
+    std::memset(bytes + 464, 0, 48);  // the FXSAVE area's bytes software may use: not state
+    const std::uint64_t bv = xinuse & (kXfeatureFp | kXfeatureSse);
+    std::memcpy(bytes + kXsaveHeader, &bv, sizeof bv);
+    return x;
+}
+
+int from_kvm_xsave(const u::kvm_xsave& x, CpuState& s, std::uint64_t& xinuse) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(x.region);
+    std::uint64_t bv = 0, xcomp = 0;
+    std::memcpy(&bv, bytes + kXsaveHeader, sizeof bv);
+    std::memcpy(&xcomp, bytes + kXsaveHeader + 8, sizeof xcomp);
+    // validate_user_xstate_header()
+    if ((bv & ~(kXfeatureFp | kXfeatureSse)) != 0 || xcomp != 0) return -EINVAL;
+    for (std::size_t i = kXsaveHeader + 16; i < kXsaveHeader + 64; ++i)
+        if (bytes[i] != 0) return -EINVAL;
+    std::uint32_t mxcsr = 0;
+    std::memcpy(&mxcsr, bytes + offsetof(cpu::FxState, mxcsr), sizeof mxcsr);
+    if (bv != 0 && (mxcsr & ~kMxcsrFeatureMask) != 0) return -EINVAL;
+
+    auto* fx = reinterpret_cast<unsigned char*>(&s.fx);
+    if ((bv & kXfeatureFp) != 0) std::memcpy(fx, bytes, kFpPart);  // includes MXCSR
+    if ((bv & kXfeatureSse) != 0) {
+        std::memcpy(fx + kFpPart, bytes + kFpPart, kSsePart);
+        s.fx.mxcsr = mxcsr;  // SSE needs MXCSR even without FP
+    }
+    s.fx.mxcsr_mask = kMxcsrFeatureMask;
+    load_init_components(s, bv);
+    xinuse = bv;
+    return 0;
 }
 
 std::vector<CpuidEntry> to_cpuid_table(std::span<const u::kvm_cpuid_entry2> entries) {

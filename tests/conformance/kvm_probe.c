@@ -394,6 +394,7 @@ static const struct cap_name core_caps[] = {
 	{KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT"},
 	{KVM_CAP_BINARY_STATS_FD, "BINARY_STATS_FD"},
 	{KVM_CAP_MP_STATE, "MP_STATE"},
+	{KVM_CAP_XSAVE, "XSAVE"},
 	{KVM_CAP_VCPU_EVENTS, "VCPU_EVENTS"},
 	{KVM_CAP_DEBUGREGS, "DEBUGREGS"},
 	{CAP_SEED_NX, "216"},
@@ -805,6 +806,24 @@ static void print_events(const char *p, const struct kvm_vcpu_events *e)
 	     e->exception_has_payload, (unsigned long long)e->exception_payload, reserved_zero ? "zero" : "set");
 }
 
+static void print_xsave(const char *p, const struct kvm_xsave *x)
+{
+	const unsigned char *b = (const unsigned char *)x->region;
+	uint16_t fcw;
+	uint32_t mxcsr, mask;
+	uint64_t bv, xcomp;
+	int reserved = 0;
+	memcpy(&fcw, b, 2);
+	memcpy(&mxcsr, b + 24, 4);
+	memcpy(&mask, b + 28, 4);
+	memcpy(&bv, b + 512, 8);
+	memcpy(&xcomp, b + 520, 8);
+	for (unsigned i = 528; i < 576; i++)
+		reserved |= b[i];
+	line("%s = fcw %x mxcsr %x mask %x xmm0[0] %x xstate_bv %llx xcomp_bv %llx header_reserved %s", p, fcw,
+	     mxcsr, mask, b[160], (unsigned long long)(bv & 3), (unsigned long long)xcomp, reserved ? "set" : "zero");
+}
+
 static void print_debugregs(const char *p, const struct kvm_debugregs *d)
 {
 	int reserved_zero = 1;
@@ -953,6 +972,42 @@ static void section_vcpu(void)
 	IOC("vcpu.get_cpuid2(ptr=1)", vcpu, KVM_GET_CPUID2, BAD_PTR);
 	free(c);
 	free(g);
+
+	/* XSAVE: the x87 and SSE components and the header checks (AVX and later are host-dependent). */
+	static struct kvm_xsave xs, xs2;
+	memset(&xs, 0xcc, sizeof xs);
+	IOC("vcpu.get_xsave", vcpu, KVM_GET_XSAVE, &xs);
+	print_xsave("vcpu.xsave.initial", &xs);
+	static const struct {
+		const char *name;
+		unsigned offset;
+		unsigned char value;
+	} xscases[] = {
+		{"unchanged", 0, 0x7f},        {"xcomp_bv", 527, 0x80}, {"header_reserved", 530, 1},
+		{"bv=0,mxcsr_reserved", 26, 1},
+	};
+	for (unsigned i = 0; i < sizeof xscases / sizeof xscases[0]; i++) {
+		xs2 = xs;
+		((unsigned char *)xs2.region)[xscases[i].offset] = xscases[i].value;
+		IOC(fmt("vcpu.set_xsave(%s)", xscases[i].name), vcpu, KVM_SET_XSAVE, &xs2);
+	}
+	xs2 = xs;
+	((unsigned char *)xs2.region)[512] = 1; /* x87 only */
+	((unsigned char *)xs2.region)[1] = 0x02; /* FCW 0x27f */
+	((unsigned char *)xs2.region)[160] = 0x55; /* XMM0: not loaded */
+	IOC("vcpu.set_xsave(bv=1,fcw=27f,xmm0=55)", vcpu, KVM_SET_XSAVE, &xs2);
+	memset(&xs2, 0xcc, sizeof xs2);
+	IOC("vcpu.get_xsave(after_bv1)", vcpu, KVM_GET_XSAVE, &xs2);
+	print_xsave("vcpu.xsave.after_bv1", &xs2);
+	xs2 = xs;
+	((unsigned char *)xs2.region)[512] = 2; /* SSE only */
+	((unsigned char *)xs2.region)[1] = 0x00; /* FCW 0x7f: not loaded */
+	((unsigned char *)xs2.region)[160] = 0x66;
+	IOC("vcpu.set_xsave(bv=2,fcw=7f,xmm0=66)", vcpu, KVM_SET_XSAVE, &xs2);
+	memset(&xs2, 0xcc, sizeof xs2);
+	IOC("vcpu.get_xsave(after_bv2)", vcpu, KVM_GET_XSAVE, &xs2);
+	print_xsave("vcpu.xsave.after_bv2", &xs2);
+	IOC("vcpu.get_xsave(ptr=1)", vcpu, KVM_GET_XSAVE, BAD_PTR);
 
 	/* Events and debug registers, as a VMM saves and restores them. */
 	struct kvm_vcpu_events ev;

@@ -80,7 +80,7 @@ bad=0
 	for l in "${lines[@]}"; do
 		t=$(echo "$l" | awk '{print $1}')
 		want=$(echo "$l" | awk '{print $2}')
-		note=$(echo "$l" | cut -d' ' -f3- | sed 's/^ *//')
+		note=$(echo "$l" | awk '{$1 = ""; $2 = ""; sub(/^ +/, ""); print}')
 		got=$(status_of "$WORK/uml/status" "$t")
 		real=-
 		[ $host = 1 ] && real=$(word "$(status_of "$WORK/host/status" "$t")")

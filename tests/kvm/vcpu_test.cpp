@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <cstring>
+
 #include "kvm/system.hpp"
 #include "tests/kvm/fake_user_io.hpp"
 #include "uapi/ioctls.hpp"
@@ -197,6 +199,45 @@ TEST_F(VcpuFixture, EventsCarryTheQueuedInterruptAndRefuseWhatIsNotModelled) {
     ASSERT_EQ(call(u::SET_VCPU_EVENTS), 0);
     ASSERT_EQ(call(u::GET_VCPU_EVENTS), 0);
     EXPECT_EQ(io.get<u::kvm_vcpu_events>(A).sipi_vector, 0U);
+}
+
+TEST_F(VcpuFixture, XsaveHoldsFpAndSseWithTheKernelsHeaderChecks) {
+    ASSERT_EQ(call(u::GET_XSAVE), 0);
+    auto x = io.get<u::kvm_xsave>(A);
+    const auto* b = reinterpret_cast<const unsigned char*>(x.region);
+    const auto u16_at = [](const unsigned char* p, std::size_t o) { std::uint16_t v; std::memcpy(&v, p + o, 2); return v; };
+    const auto u32_at = [](const unsigned char* p, std::size_t o) { std::uint32_t v; std::memcpy(&v, p + o, 4); return v; };
+    // Reset state is the init state of both components (oracle: XSTATE_BV 0).
+    EXPECT_EQ(u16_at(b, 0), 0x37f);
+    EXPECT_EQ(u32_at(b, 24), 0x1f80U);
+    EXPECT_EQ(u32_at(b, 28), 0xffffU);
+    EXPECT_EQ(b[512], 0);
+    const auto set = [&](auto&& change) {
+        u::kvm_xsave y = x;
+        change(reinterpret_cast<unsigned char*>(y.region));
+        io.put(A, y);
+        return call(u::SET_XSAVE);
+    };
+    EXPECT_EQ(set([](unsigned char*) {}), 0);
+    EXPECT_EQ(set([](unsigned char* c) { c[512] = 4; }), -EINVAL);   // AVX: not offered
+    EXPECT_EQ(set([](unsigned char* c) { c[527] = 0x80; }), -EINVAL);  // compacted format
+    EXPECT_EQ(set([](unsigned char* c) { c[530] = 1; }), -EINVAL);     // header reserved
+    EXPECT_EQ(set([](unsigned char* c) { c[512] = 3; c[26] = 1; }), -EINVAL);  // MXCSR bit 16
+    EXPECT_EQ(set([](unsigned char* c) { c[512] = 0; c[26] = 1; }), 0);  // not loaded: no check
+    // FP only: x87 from the buffer, SSE back to init.
+    ASSERT_EQ(set([](unsigned char* c) { c[512] = 1; c[0] = 0x7f; c[1] = 0x02; c[160] = 0x55; }), 0);
+    ASSERT_EQ(call(u::GET_FPU), 0);
+    EXPECT_EQ(io.get<u::kvm_fpu>(A).fcw, 0x27f);
+    EXPECT_EQ(io.get<u::kvm_fpu>(A).xmm[0][0], 0);
+    ASSERT_EQ(call(u::GET_XSAVE), 0);
+    EXPECT_EQ(reinterpret_cast<const unsigned char*>(io.get<u::kvm_xsave>(A).region)[512], 1);
+    // SSE only: XMM from the buffer, x87 back to init.
+    ASSERT_EQ(set([](unsigned char* c) { c[512] = 2; c[0] = 0x7f; c[1] = 0; c[160] = 0x66; }), 0);
+    ASSERT_EQ(call(u::GET_FPU), 0);
+    EXPECT_EQ(io.get<u::kvm_fpu>(A).fcw, 0x37f);
+    EXPECT_EQ(io.get<u::kvm_fpu>(A).xmm[0][0], 0x66);
+    ASSERT_EQ(call(u::GET_XSAVE), 0);
+    EXPECT_EQ(reinterpret_cast<const unsigned char*>(io.get<u::kvm_xsave>(A).region)[512], 2);
 }
 
 }  // namespace
