@@ -41,6 +41,7 @@ long check_extension(std::uint64_t cap, Scope /*scope*/, const Config& config) {
         case u::CAP_PRE_FAULT_MEMORY:  // the MMU models KVM's TDP MMU
         case u::CAP_IMMEDIATE_EXIT:    // KVM_RUN honours kvm_run.immediate_exit
         case u::CAP_GET_TSC_KHZ:
+        case u::CAP_GET_MSR_FEATURES:  // KVM_GET_MSR_FEATURE_INDEX_LIST, KVM_GET_MSRS (system fd)
         case u::CAP_XSAVE:        // KVM_GET/SET_XSAVE (FP and SSE components)
         case u::CAP_VCPU_EVENTS:  // KVM_GET/SET_VCPU_EVENTS (kvm/vcpu_events.cpp)
         case u::CAP_DEBUGREGS:    // KVM_GET/SET_DEBUGREGS

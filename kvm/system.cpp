@@ -2,10 +2,13 @@
 #include "kvm/system.hpp"
 
 #include <cerrno>
+#include <span>
+#include <vector>
 
 #include "cpu/engine.hpp"
 #include "kvm/cpu_model.hpp"
 #include "kvm/extensions.hpp"
+#include "kvm/feature_msrs.hpp"
 #include "uapi/ioctls.hpp"
 #include "uapi/kvm_run.hpp"
 
@@ -55,6 +58,39 @@ long get_msr_index_list(std::uint64_t arg, UserIo& io) {
     return -io.write(arg + sizeof(u::kvm_msr_list), std::as_bytes(msrs));
 }
 
+// KVM_GET_MSR_FEATURE_INDEX_LIST: the same protocol as KVM_GET_MSR_INDEX_LIST.
+long get_msr_feature_index_list(std::uint64_t arg, UserIo& io) {
+    auto hdr = io.read_obj<u::kvm_msr_list>(arg);
+    if (!hdr) return -hdr.error();
+    const auto msrs = feature_msr_list();
+    const u::kvm_msr_list out{static_cast<std::uint32_t>(msrs.size())};
+    if (int e = io.write_obj(arg, out); e != 0) return -e;
+    if (hdr->nmsrs < msrs.size()) return -E2BIG;
+    return -io.write(arg + sizeof(u::kvm_msr_list), std::as_bytes(msrs));
+}
+
+// KVM_GET_MSRS on the system fd: msr_io() with do_get_feature_msr(), i.e. header (EFAULT),
+// nmsrs >= MAX_IO_MSRS (E2BIG), entries (EFAULT), then in order until an MSR is not a feature
+// MSR; the entries are copied back and the count processed returned.
+long get_feature_msrs(std::uint64_t arg, UserIo& io) {
+    constexpr std::uint32_t kMaxIoMsrs = 256;
+    auto hdr = io.read_obj<u::kvm_msrs>(arg);
+    if (!hdr) return -hdr.error();
+    if (hdr->nmsrs >= kMaxIoMsrs) return -E2BIG;
+    std::vector<u::kvm_msr_entry> entries(hdr->nmsrs);
+    const std::uint64_t at = arg + sizeof(u::kvm_msrs);
+    if (int e = io.read(at, std::as_writable_bytes(std::span(entries))); e != 0) return -e;
+    long done = 0;
+    for (auto& e : entries) {
+        const auto v = feature_msr(e.index);
+        if (!v) break;
+        e.data = *v;
+        ++done;
+    }
+    if (int e = io.write(at, std::as_bytes(std::span(entries))); e != 0) return -e;
+    return done;
+}
+
 }  // namespace
 
 long System::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
@@ -70,6 +106,8 @@ long System::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t ar
         // Everything the software vCPU does is emulated: both lists are the same.
         case u::GET_EMULATED_CPUID: return get_supported_cpuid(arg, io);
         case u::GET_MSR_INDEX_LIST: return get_msr_index_list(arg, io);
+        case u::GET_MSR_FEATURE_INDEX_LIST: return get_msr_feature_index_list(arg, io);
+        case u::GET_MSRS: return get_feature_msrs(arg, io);
         case u::CREATE_VM:
             // Only the supervisor can hand out the VM fd (fds.md); over plain CUSE this fails
             // (after the type check the kernel makes first).

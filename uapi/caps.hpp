@@ -31,6 +31,7 @@ inline constexpr std::uint32_t CAP_ENABLE_CAP_VM = 98;
 inline constexpr std::uint32_t CAP_CHECK_EXTENSION_VM = 105;
 inline constexpr std::uint32_t CAP_MAX_VCPU_ID = 128;
 inline constexpr std::uint32_t CAP_IMMEDIATE_EXIT = 136;
+inline constexpr std::uint32_t CAP_GET_MSR_FEATURES = 153;
 inline constexpr std::uint32_t CAP_BINARY_STATS_FD = 203;
 inline constexpr std::uint32_t CAP_XSAVE2 = 208;
 inline constexpr std::uint32_t CAP_ARM_SYSTEM_SUSPEND = 216;  // mainline meaning of 216 (arm64)

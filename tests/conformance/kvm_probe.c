@@ -376,6 +376,32 @@ static void msr_list_protocol(int sys, const char *name, unsigned long req)
 	free(l);
 }
 
+/* The feature MSRs: which ones (their values describe the host CPU), and that each one reads. */
+static void feature_msrs(int sys)
+{
+	struct kvm_msr_list *l = calloc(1, sizeof *l + 256 * sizeof(uint32_t));
+	struct kvm_msrs *m = calloc(1, sizeof *m + 256 * sizeof(struct kvm_msr_entry));
+	if (!l || !m)
+		die("out of memory");
+	l->nmsrs = 256;
+	if (ioctl(sys, KVM_GET_MSR_FEATURE_INDEX_LIST, l) != 0)
+		l->nmsrs = 0;
+	char list[512] = "";
+	for (unsigned i = 0; i < l->nmsrs && strlen(list) < sizeof list - 16; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%x", i ? " " : "", l->indices[i]);
+	line("system.feature_msrs = [%s]", list);
+	m->nmsrs = l->nmsrs;
+	for (unsigned i = 0; i < l->nmsrs; i++)
+		m->entries[i].index = l->indices[i];
+	IOC("system.get_msrs(all_features)", sys, KVM_GET_MSRS, m);
+	m->nmsrs = 256;
+	IOC("system.get_msrs(nmsrs=256)", sys, KVM_GET_MSRS, m);
+	IOC("system.get_msrs(ptr=1)", sys, KVM_GET_MSRS, BAD_PTR);
+	IOC("system.set_msrs", sys, KVM_SET_MSRS, m);
+	free(l);
+	free(m);
+}
+
 struct cap_name {
 	long cap;
 	const char *name;
@@ -395,6 +421,7 @@ static const struct cap_name core_caps[] = {
 	{KVM_CAP_BINARY_STATS_FD, "BINARY_STATS_FD"},
 	{KVM_CAP_MP_STATE, "MP_STATE"},
 	{KVM_CAP_XSAVE, "XSAVE"},
+	{KVM_CAP_GET_MSR_FEATURES, "GET_MSR_FEATURES"},
 	{KVM_CAP_VCPU_EVENTS, "VCPU_EVENTS"},
 	{KVM_CAP_DEBUGREGS, "DEBUGREGS"},
 	{CAP_SEED_NX, "216"},
@@ -465,6 +492,8 @@ static void section_system(void)
 	cpuid_protocol(sys, "get_supported_cpuid", KVM_GET_SUPPORTED_CPUID);
 	cpuid_protocol(sys, "get_emulated_cpuid", KVM_GET_EMULATED_CPUID);
 	msr_list_protocol(sys, "get_msr_index_list", KVM_GET_MSR_INDEX_LIST);
+	msr_list_protocol(sys, "get_msr_feature_index_list", KVM_GET_MSR_FEATURE_INDEX_LIST);
+	feature_msrs(sys);
 	close(sys);
 }
 

@@ -70,6 +70,31 @@ TEST(System, MsrIndexListWritesCountBeforeE2big) {
     EXPECT_EQ(io.get<std::uint32_t>(A + 4), 0x10U);  // IA32_TSC first
 }
 
+TEST(System, FeatureMsrsOnTheSystemFd) {
+    auto s = make_system();
+    FakeUserIo io;
+    EXPECT_EQ(s.ioctl(kOwner, u::CHECK_EXTENSION, u::CAP_GET_MSR_FEATURES, io), 1);
+    io.put(A, u::kvm_msr_list{0});
+    EXPECT_EQ(s.ioctl(kOwner, u::GET_MSR_FEATURE_INDEX_LIST, A, io), -E2BIG);
+    ASSERT_EQ(io.get<u::kvm_msr_list>(A).nmsrs, 4U);  // the count, written before E2BIG
+    ASSERT_EQ(s.ioctl(kOwner, u::GET_MSR_FEATURE_INDEX_LIST, A, io), 0);
+    EXPECT_EQ(io.get<std::uint32_t>(A + 4), 0x8bU);    // IA32_UCODE_REV, as real KVM lists them
+    EXPECT_EQ(io.get<std::uint32_t>(A + 8), 0x10aU);   // IA32_ARCH_CAPABILITIES
+    EXPECT_EQ(io.get<std::uint32_t>(A + 12), 0x345U);  // IA32_PERF_CAPABILITIES
+    EXPECT_EQ(io.get<std::uint32_t>(A + 16), 0xceU);   // MSR_PLATFORM_INFO
+    // Every listed MSR reads; the batch stops at the first one that is not a feature MSR.
+    io.put(A, u::kvm_msrs{3, 0});
+    io.put(A + 8, u::kvm_msr_entry{0x10a, 0, 0});
+    io.put(A + 24, u::kvm_msr_entry{0x10, 0, 7});  // IA32_TSC: a vCPU MSR only
+    io.put(A + 40, u::kvm_msr_entry{0x8b, 0, 0});
+    ASSERT_EQ(s.ioctl(kOwner, u::GET_MSRS, A, io), 1);
+    EXPECT_NE(io.get<u::kvm_msr_entry>(A + 8).data & (1U << 6), 0U);  // PSCHANGE_MC_NO
+    EXPECT_EQ(io.get<u::kvm_msr_entry>(A + 24).data, 7U);            // untouched
+    io.put(A, u::kvm_msrs{256, 0});
+    EXPECT_EQ(s.ioctl(kOwner, u::GET_MSRS, A, io), -E2BIG);
+    EXPECT_EQ(s.ioctl(kOwner, u::SET_MSRS, A, io), -EINVAL);  // not a system ioctl
+}
+
 TEST(System, CreateVmTypesAndVcpuLimits) {
     auto s = make_system();
     EXPECT_EQ(s.create_vm(kOwner, 1).error(), EINVAL);
