@@ -47,6 +47,7 @@ long check_extension(std::uint64_t cap, Scope /*scope*/, const Config& config) {
         case u::CAP_DEBUGREGS:    // KVM_GET/SET_DEBUGREGS
         case u::CAP_MMU_SHADOW_CACHE_CONTROL:  // KVM_SET_NR_MMU_PAGES
             return 1;
+        case u::CAP_SYNC_REGS: return static_cast<long>(u::SYNC_X86_VALID_FIELDS);
         case u::CAP_NR_VCPUS:
             // x86 answers min(online CPUs, KVM_MAX_VCPUS): the recommended vCPU count.
             return std::min<long>(::sysconf(_SC_NPROCESSORS_ONLN), u::MAX_VCPUS);

@@ -172,6 +172,11 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
 long Vcpu::set_sregs(std::uint64_t arg, UserIo& io) {
     auto s = io.read_obj<u::kvm_sregs>(arg);
     if (!s) return -s.error();
+    return apply_sregs_locked(*s);
+}
+
+long Vcpu::apply_sregs_locked(const u::kvm_sregs& sregs) {
+    const u::kvm_sregs* s = &sregs;
     // kvm_is_valid_sregs(): long mode needs PAE and LMA; otherwise no LMA and no 64-bit CS.
     if ((s->efer & kEferLme) != 0 && (s->cr0 & kCr0Pg) != 0) {
         if ((s->cr4 & kCr4Pae) == 0 || (s->efer & kEferLma) == 0) return -EINVAL;
@@ -350,6 +355,50 @@ void Vcpu::complete_pending_locked() {
 
 long Vcpu::run(Vm& vm, const Caller& caller) {
     const std::lock_guard lock(mu_);
+    auto* run = run_page();
+    // kvm_arch_vcpu_ioctl_run(): unknown sync-register bits -> EINVAL; sync_regs() applies the
+    // dirty sets (clearing their bits) before the run; store_regs() fills the valid ones after
+    // it, whatever its result.
+    long r = 0;
+    if (((run->kvm_valid_regs | run->kvm_dirty_regs) & ~u::SYNC_X86_VALID_FIELDS) != 0) {
+        r = -EINVAL;
+    } else if (run->kvm_dirty_regs != 0) {
+        r = sync_regs_locked();
+    }
+    if (r == 0) r = run_locked(vm, caller);
+    if (run->kvm_valid_regs != 0) store_regs_locked();
+    return r;
+}
+
+long Vcpu::sync_regs_locked() {
+    auto* run = run_page();
+    if ((run->kvm_dirty_regs & u::SYNC_X86_REGS) != 0) {
+        const u::kvm_regs regs = run->s.regs.regs;
+        from_kvm_regs(regs, state_);
+        run->kvm_dirty_regs &= ~u::SYNC_X86_REGS;
+    }
+    if ((run->kvm_dirty_regs & u::SYNC_X86_SREGS) != 0) {
+        const u::kvm_sregs sregs = run->s.regs.sregs;
+        if (apply_sregs_locked(sregs) != 0) return -EINVAL;
+        run->kvm_dirty_regs &= ~u::SYNC_X86_SREGS;
+    }
+    if ((run->kvm_dirty_regs & u::SYNC_X86_EVENTS) != 0) {
+        const u::kvm_vcpu_events events = run->s.regs.events;
+        if (set_vcpu_events(events, lapic_.has_value(), state_, events_) != 0) return -EINVAL;
+        run->kvm_dirty_regs &= ~u::SYNC_X86_EVENTS;
+    }
+    return 0;
+}
+
+void Vcpu::store_regs_locked() {
+    auto* run = run_page();
+    if ((run->kvm_valid_regs & u::SYNC_X86_REGS) != 0) run->s.regs.regs = to_kvm_regs(state_);
+    if ((run->kvm_valid_regs & u::SYNC_X86_SREGS) != 0) run->s.regs.sregs = to_kvm_sregs(state_);
+    if ((run->kvm_valid_regs & u::SYNC_X86_EVENTS) != 0)
+        run->s.regs.events = get_vcpu_events(state_, events_);
+}
+
+long Vcpu::run_locked(Vm& vm, const Caller& caller) {
     auto* run = run_page();
     complete_pending_locked();
     kick_.store(false);  // before the tid is published: a kick from now on is seen

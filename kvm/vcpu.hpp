@@ -80,6 +80,10 @@ private:
     long get_cpuid2(std::uint64_t arg, UserIo& io);
     long msr_io(std::uint64_t arg, UserIo& io, bool write);
     long set_sregs(std::uint64_t arg, UserIo& io);
+    long apply_sregs_locked(const uapi::kvm_sregs& s);
+    long run_locked(Vm& vm, const Caller& caller);
+    long sync_regs_locked();   // kvm_run.kvm_dirty_regs -> vCPU
+    void store_regs_locked();  // vCPU -> kvm_run.s.regs, for kvm_run.kvm_valid_regs
     long set_mp_state(std::uint64_t arg, UserIo& io);
     [[nodiscard]] std::uint32_t mp_state() const;
     long interrupt(std::uint64_t arg, UserIo& io);

@@ -27,6 +27,7 @@ inline constexpr std::uint32_t CAP_XCRS = 56;
 inline constexpr std::uint32_t CAP_GET_TSC_KHZ = 61;
 inline constexpr std::uint32_t CAP_MAX_VCPUS = 66;
 inline constexpr std::uint32_t CAP_READONLY_MEM = 81;
+inline constexpr std::uint32_t CAP_SYNC_REGS = 74;
 inline constexpr std::uint32_t CAP_ENABLE_CAP_VM = 98;
 inline constexpr std::uint32_t CAP_CHECK_EXTENSION_VM = 105;
 inline constexpr std::uint32_t CAP_MAX_VCPU_ID = 128;

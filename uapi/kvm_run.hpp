@@ -47,6 +47,17 @@ struct kvm_run_internal {
     u64 data[16];
 };
 
+// KVM_CAP_SYNC_REGS: register sets exchanged through kvm_run.s instead of ioctls.
+struct kvm_sync_regs {
+    kvm_regs regs;
+    kvm_sregs sregs;
+    kvm_vcpu_events events;
+};
+inline constexpr u64 SYNC_X86_REGS = 1;
+inline constexpr u64 SYNC_X86_SREGS = 2;
+inline constexpr u64 SYNC_X86_EVENTS = 4;
+inline constexpr u64 SYNC_X86_VALID_FIELDS = SYNC_X86_REGS | SYNC_X86_SREGS | SYNC_X86_EVENTS;
+
 struct kvm_run {
     u8 request_interrupt_window;
     u8 immediate_exit;
@@ -77,6 +88,7 @@ struct kvm_run {
     u64 kvm_valid_regs;
     u64 kvm_dirty_regs;
     union {
+        kvm_sync_regs regs;
         char padding[2048];
     } s;
 };
@@ -84,6 +96,7 @@ static_assert(offsetof(kvm_run, exit_reason) == 8);
 static_assert(offsetof(kvm_run, io) == 32);
 static_assert(offsetof(kvm_run, kvm_valid_regs) == 288);
 static_assert(sizeof(kvm_run) == 2352);
+static_assert(offsetof(kvm_run, s) == 304);
 
 // Layout of the mmap()able vCPU area on x86: kvm_run page, PIO data page, coalesced-MMIO ring.
 inline constexpr u64 VCPU_PAGE_SIZE = 4096;

@@ -36,6 +36,9 @@ EXPECT_SAME_OFFSET(kvm_vcpu_events, smi);
 EXPECT_SAME_OFFSET(kvm_vcpu_events, exception_has_payload);
 EXPECT_SAME_OFFSET(kvm_vcpu_events, exception_payload);
 EXPECT_SAME_LAYOUT(kvm_debugregs);
+EXPECT_SAME_LAYOUT(kvm_sync_regs);
+EXPECT_SAME_OFFSET(kvm_run, s);
+EXPECT_SAME_OFFSET(kvm_sync_regs, events);
 EXPECT_SAME_LAYOUT(kvm_interrupt);
 EXPECT_SAME_LAYOUT(kvm_xcrs);
 EXPECT_SAME_LAYOUT(kvm_stats_header);
@@ -116,6 +119,8 @@ TEST(Uapi, CapabilityNumbersMatchKernelHeader) {
     EXPECT_EQ(u::CAP_XCRS, KVM_CAP_XCRS);
     EXPECT_EQ(u::CAP_VCPU_EVENTS, KVM_CAP_VCPU_EVENTS);
     EXPECT_EQ(u::CAP_GET_MSR_FEATURES, KVM_CAP_GET_MSR_FEATURES);
+    EXPECT_EQ(u::CAP_SYNC_REGS, KVM_CAP_SYNC_REGS);
+    EXPECT_EQ(u::SYNC_X86_VALID_FIELDS, static_cast<std::uint64_t>(KVM_SYNC_X86_VALID_FIELDS));
     EXPECT_EQ(u::CAP_DEBUGREGS, KVM_CAP_DEBUGREGS);
     EXPECT_EQ(u::CAP_GET_TSC_KHZ, KVM_CAP_GET_TSC_KHZ);
     EXPECT_EQ(u::CAP_MAX_VCPUS, KVM_CAP_MAX_VCPUS);
