@@ -130,6 +130,14 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             if (!x) return -x.error();
             return from_kvm_xsave(*x, state_, xinuse_);
         }
+        // The CPU model has no XSAVE instruction (CPUID.1:ECX.XSAVE clear), so these behave as
+        // on a host without it: no XCRs to report, none to set (and KVM_CAP_XCRS is 0).
+        case u::GET_XCRS: return -io.write_obj(arg, u::kvm_xcrs{});
+        case u::SET_XCRS: {
+            auto x = io.read_obj<u::kvm_xcrs>(arg);
+            if (!x) return -x.error();
+            return -EINVAL;
+        }
         case u::GET_MP_STATE: return -io.write_obj(arg, u::kvm_mp_state{mp_state()});
         case u::SET_MP_STATE: return set_mp_state(arg, io);
         case u::SET_CPUID2: return set_cpuid2(arg, io);

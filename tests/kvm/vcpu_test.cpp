@@ -240,4 +240,16 @@ TEST_F(VcpuFixture, XsaveHoldsFpAndSseWithTheKernelsHeaderChecks) {
     EXPECT_EQ(reinterpret_cast<const unsigned char*>(io.get<u::kvm_xsave>(A).region)[512], 2);
 }
 
+TEST_F(VcpuFixture, XcrsAsOnAHostWithoutXsave) {
+    u::kvm_xcrs junk{};
+    junk.nr_xcrs = 5;
+    junk.xcrs[0].value = 7;
+    io.put(A, junk);
+    ASSERT_EQ(call(u::GET_XCRS), 0);
+    EXPECT_EQ(io.get<u::kvm_xcrs>(A).nr_xcrs, 0U);
+    EXPECT_EQ(io.get<u::kvm_xcrs>(A).xcrs[0].value, 0U);  // the whole struct is written, zeroed
+    EXPECT_EQ(call(u::SET_XCRS), -EINVAL);
+    EXPECT_EQ(call(u::SET_XCRS, 1), -EFAULT);
+}
+
 }  // namespace
