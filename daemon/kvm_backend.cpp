@@ -29,7 +29,12 @@ Reply KvmBackend::handle(const supervisor::TrappedIoctl& call, supervisor::Targe
                          UserIo& mem) {
     const kvm::Caller caller{call.tid, call.tgid};
     if (S_ISCHR(target.st.st_mode) && target.st.st_rdev == rdev_) {
-        const int fd = target.get();  // a VM fd or the system fd: ask the device which
+        // Our CUSE device: the system fd or a VM fd. Only the requests that return a new fd
+        // need the supervisor; CUSE serves every other one (the filter traps all of KVM's
+        // type), so those go on at once, without fetching the fd.
+        if (call.cmd != u::CREATE_VM && call.cmd != u::CREATE_VCPU && call.cmd != u::GET_STATS_FD)
+            return Reply::cont();
+        const int fd = target.get();  // ask the device which
         if (fd < 0) {
             spdlog::warn("cannot get fd {} of pid {}: {}", call.fd, call.tgid, std::strerror(-fd));
             return Reply::cont();

@@ -1,5 +1,6 @@
-// load_notify_filter: installs in the calling process a seccomp filter that sends the listed
-// ioctl requests to a user-notification listener (returned) and allows everything else.
+// load_notify_filter: installs in the calling process a seccomp filter that sends every ioctl
+// request of one type (_IOC_TYPE) to a user-notification listener (returned) and allows
+// everything else.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +23,10 @@ struct LoadedFilter {
     bool no_new_privs = false;  // whether NO_NEW_PRIVS had to be set
 };
 
-// Matches the low 32 bits of ioctl's request (the kernel's cmd is an unsigned int). Filters
-// only the native ABI; calls of other ABIs (i386, x32) are allowed through untouched.
+// Matches bits 8-15 of ioctl's request (the kernel's cmd is its low 32 bits). Filters only the
+// native ABI; calls of other ABIs (i386, x32) are allowed through untouched.
 // Errors: positive errno (EACCES: not allowed; ENOSYS/EOPNOTSUPP: no user notification).
-Expected<LoadedFilter> load_notify_filter(std::span<const std::uint32_t> requests,
+Expected<LoadedFilter> load_notify_filter(std::uint8_t ioctl_type,
                                           NoNewPrivs policy = NoNewPrivs::WhenRequired);
 
 }  // namespace kvmemu::launcher

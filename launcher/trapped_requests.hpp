@@ -1,6 +1,11 @@
-// The ioctl requests kvmemu-run's seccomp filter hands to the daemon's supervisor. Everything
-// else goes straight to the kernel (and, for /dev/kvm, to the daemon through CUSE). The filter
-// matches numbers, not fds, so every entry also costs a trap on any other fd: keep it tight.
+// What kvmemu-run's seccomp filter hands to the daemon's supervisor: every ioctl request of
+// KVM's type (KVMIO, 0xAE), on any fd. Everything else goes straight to the kernel.
+//
+// Trapping the whole type, not only the requests the supervisor serves, is what gives a vCPU fd
+// (a memfd, which has no ioctls of its own) the kernel's answers to every KVM request: EINVAL
+// for an unknown or wrong-scope one, as kvm_vcpu_ioctl() gives, instead of the memfd's ENOTTY.
+// The cost is one supervisor round trip (answered CONTINUE, without fetching the fd) in front of
+// each system and VM ioctl that CUSE then serves.
 #pragma once
 
 #include <array>
@@ -10,7 +15,11 @@
 
 namespace kvmemu::launcher {
 
-inline constexpr std::array<std::uint32_t, 31> kTrappedRequests = {
+inline constexpr std::uint8_t kTrappedIoctlType = uapi::KVM_IO_TYPE;
+
+// The requests the supervisor's backend serves itself (the rest of the type it lets through to
+// the kernel, i.e. to CUSE for the system and VM fds, after deciding the fd is not a vCPU's).
+inline constexpr std::array<std::uint32_t, 31> kServedRequests = {
     // Return a new fd, which CUSE cannot install in the caller.
     uapi::CREATE_VM,     // system fd -> VM fd (a CUSE file bound to the new VM)
     uapi::CREATE_VCPU,   // VM fd -> vCPU fd (an mmap-able memfd)
@@ -42,7 +51,7 @@ inline constexpr std::array<std::uint32_t, 31> kTrappedRequests = {
     uapi::GET_DEBUGREGS,
     uapi::SET_DEBUGREGS,
 
-    // Numbers shared by the VM and the vCPU scope: trapped for the vCPU; on a VM fd the
+    // Numbers shared by the VM and the vCPU scope: served for the vCPU; on a VM fd the
     // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.
     uapi::ENABLE_CAP,
     uapi::GET_TSC_KHZ,
@@ -52,10 +61,10 @@ inline constexpr std::array<std::uint32_t, 31> kTrappedRequests = {
 
 // No request twice; none of the daemon's private requests.
 constexpr bool trapped_list_is_sound() {
-    for (std::size_t i = 0; i < kTrappedRequests.size(); ++i) {
-        if (uapi::ioc_type(kTrappedRequests[i]) != uapi::KVM_IO_TYPE) return false;
-        for (std::size_t j = i + 1; j < kTrappedRequests.size(); ++j) {
-            if (kTrappedRequests[i] == kTrappedRequests[j]) return false;
+    for (std::size_t i = 0; i < kServedRequests.size(); ++i) {
+        if (uapi::ioc_type(kServedRequests[i]) != uapi::KVM_IO_TYPE) return false;
+        for (std::size_t j = i + 1; j < kServedRequests.size(); ++j) {
+            if (kServedRequests[i] == kServedRequests[j]) return false;
         }
     }
     return true;

@@ -1098,7 +1098,11 @@ static void section_vcpu(void)
 	print_debugregs("vcpu.debugregs.after_set", &dr);
 	IOC("vcpu.set_debugregs(NULL)", vcpu, KVM_SET_DEBUGREGS, NULL);
 
-	/* vcpu unknown ioctls: section ext (not trapped by kvmemu-run: ENOTTY vs KVM's EINVAL). */
+	/* Wrong-scope and unknown KVM requests on a vCPU fd: kvm_vcpu_ioctl() says EINVAL. */
+	IOC("vcpu_fd.check_extension(220)", vcpu, KVM_CHECK_EXTENSION, (long)KVM_CAP_VM_DISABLE_NX_HUGE_PAGES);
+	IOC("vcpu_fd.get_api_version", vcpu, KVM_GET_API_VERSION, 0UL);
+	IOC("vcpu_fd.set_user_memory_region(NULL)", vcpu, KVM_SET_USER_MEMORY_REGION, NULL);
+	IOC("vcpu_fd.unknown_ioctl(_IO(KVMIO,0xfe))", vcpu, PROBE_UNKNOWN_IO, 0UL);
 	close(vcpu);
 	close(vm);
 	close(sys);
@@ -1478,11 +1482,8 @@ static void section_ext(void)
 	int vcpu = ioctl(v, KVM_CREATE_VCPU, 0UL);
 	if (vcpu >= 0) {
 		IOC("ext.vcpu.pre_fault_memory", vcpu, KVM_PRE_FAULT_MEMORY, &pf);
-		IOC("ext.vcpu_fd.check_extension(220)", vcpu, KVM_CHECK_EXTENSION,
-		    (long)KVM_CAP_VM_DISABLE_NX_HUGE_PAGES);
-		IOC("ext.vcpu_fd.get_api_version", vcpu, KVM_GET_API_VERSION, 0UL);
-		IOC("ext.vcpu_fd.set_user_memory_region(NULL)", vcpu, KVM_SET_USER_MEMORY_REGION, NULL);
-		IOC("ext.vcpu_fd.unknown_ioctl(_IO(KVMIO,0xfe))", vcpu, PROBE_UNKNOWN_IO, 0UL);
+		/* Not KVM's type: real KVM says EINVAL; kvmemu-run does not trap other types, so a
+		 * vCPU memfd says ENOTTY. */
 		IOC("ext.vcpu.tcgets", vcpu, TCGETS, NULL);
 		errno = 0;
 		int s = ioctl(vcpu, KVM_GET_STATS_FD, 0UL);

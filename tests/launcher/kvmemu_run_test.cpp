@@ -34,7 +34,7 @@ TEST(KvmemuRun, RootProgramIsSupervisedWithoutNoNewPrivs) {
     EXPECT_EQ(r.exit_code(), 0) << r.out;
     EXPECT_EQ(r.num("nnp"), 0);
     EXPECT_EQ(r.num("trapped_ret"), 4242);
-    EXPECT_EQ(r.num("system_errno"), ENOTTY);  // untrapped: /dev/null answered
+    EXPECT_EQ(r.num("untrapped_errno"), ENOTTY);  // not trapped: /dev/null answered
     ASSERT_EQ(backend.seen().size(), 1U);
     EXPECT_EQ(backend.seen()[0].call.tgid, r.pid);  // kvmemu-run became the program
     EXPECT_EQ(r.num("pid"), r.pid);

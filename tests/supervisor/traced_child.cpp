@@ -145,10 +145,12 @@ int userio() {
 
 int unlisted() {
     const int fd = devnull();
+    // KVM's type first (trapped, whether the supervisor serves them or not), then others.
     const unsigned long reqs[] = {uapi::GET_API_VERSION,    uapi::CHECK_EXTENSION,
                                   uapi::GET_VCPU_MMAP_SIZE, uapi::SET_USER_MEMORY_REGION,
-                                  uapi::CREATE_IRQCHIP,     uapi::KVMEMU_BIND_VM,
-                                  uapi::KVMEMU_IDENTIFY_VM, TCGETS};
+                                  uapi::CREATE_IRQCHIP,     0xaefeUL /* _IO(KVMIO, 0xfe) */,
+                                  uapi::KVMEMU_BIND_VM,     uapi::KVMEMU_IDENTIFY_VM,
+                                  TCGETS,                   0x5401UL | (0xaeUL << 16)};
     int i = 0;
     for (unsigned long req : reqs) put_result("u" + std::to_string(i++), call(fd, req, 0));
     put_result("marker", call(fd, uapi::GET_REGS, 0x5eed));
@@ -158,7 +160,7 @@ int unlisted() {
 int listed() {
     const int fd = devnull();
     int i = 0;
-    for (std::uint32_t req : kvmemu::launcher::kTrappedRequests) {
+    for (std::uint32_t req : kvmemu::launcher::kServedRequests) {
         put_result("l" + std::to_string(i++), call(fd, req, 0));
     }
     return 0;
@@ -280,7 +282,7 @@ int probe() {
     put("pid", static_cast<long>(::getpid()));
     const int fd = devnull();
     put_result("trapped", call(fd, uapi::GET_REGS, 0));
-    put_result("system", call(fd, uapi::GET_API_VERSION, 0));
+    put_result("untrapped", call(fd, TCGETS, 0));  // not of KVM's type
     return 0;
 }
 
@@ -314,7 +316,7 @@ int main(int argc, char** argv) {
     const std::string socket = argv[1];
     const std::string scenario = argv[2];
     if (socket != "-") {
-        auto filter = kvmemu::launcher::load_notify_filter(kvmemu::launcher::kTrappedRequests);
+        auto filter = kvmemu::launcher::load_notify_filter(kvmemu::launcher::kTrappedIoctlType);
         if (!filter) {
             put("setup", std::string("filter:") + std::strerror(filter.error()));
             return 99;
