@@ -16,6 +16,9 @@
 
 namespace kvmemu::cpu {
 
+// The guest TSC rate of a new vCPU (KVM: the host's TSC rate, the VM's default_tsc_khz).
+inline constexpr uint32_t kDefaultTscKhz = 2'000'000;
+
 enum class ExitReason : uint8_t {
     Io,             // KVM_EXIT_IO
     Mmio,           // KVM_EXIT_MMIO
@@ -78,7 +81,7 @@ using UnsupportedHook = std::function<void(uint64_t rip, std::span<const uint8_t
                                            const char* what)>;
 
 struct EngineConfig {
-    uint32_t tsc_khz = 2'000'000;  // guest TSC rate; RDTSC = host monotonic time scaled to this
+    uint32_t tsc_khz = kDefaultTscKhz;  // guest TSC rate; RDTSC = host monotonic time scaled to this
 };
 
 class Engine {

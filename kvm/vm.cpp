@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "cpu/engine.hpp"
 #include "kvm/extensions.hpp"
 #include "uapi/caps.hpp"
 #include "uapi/ioctls.hpp"
@@ -73,8 +74,8 @@ long Vm::ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserI
             irqchip_ = true;
             return 0;
         }
+        case u::GET_TSC_KHZ: return cpu::kDefaultTscKhz;  // kvm->arch.default_tsc_khz
         case u::CREATE_VCPU:
-        case u::GET_TSC_KHZ: return 2'000'000;  // the default guest TSC rate of new vCPUs
         case u::GET_STATS_FD:
             // These return fds, which only the supervisor can install (see fds.md).
             return -EOPNOTSUPP;

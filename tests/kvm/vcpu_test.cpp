@@ -252,4 +252,13 @@ TEST_F(VcpuFixture, XcrsAsOnAHostWithoutXsave) {
     EXPECT_EQ(call(u::SET_XCRS, 1), -EFAULT);
 }
 
+TEST_F(VcpuFixture, VmTscRateIsTheOneNewVcpusGetAndFdCreatorsNeedTheSupervisor) {
+    const long vm_khz = vm->ioctl(kOwner, u::GET_TSC_KHZ, 0, io);
+    EXPECT_GT(vm_khz, 0);
+    EXPECT_EQ(call(u::GET_TSC_KHZ, 0), vm_khz);
+    // Over the VM's own dispatch (CUSE), requests returning an fd cannot be served.
+    EXPECT_EQ(vm->ioctl(kOwner, u::CREATE_VCPU, 1, io), -EOPNOTSUPP);
+    EXPECT_EQ(vm->ioctl(kOwner, u::GET_STATS_FD, 0, io), -EOPNOTSUPP);
+}
+
 }  // namespace
