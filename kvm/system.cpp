@@ -47,22 +47,11 @@ long get_supported_cpuid(std::uint64_t arg, UserIo& io) {
     return -io.write_obj(arg, out);
 }
 
-// KVM_GET_MSR_INDEX_LIST: the count is written back first, then E2BIG if it did not fit.
-long get_msr_index_list(std::uint64_t arg, UserIo& io) {
+// KVM_GET_MSR_INDEX_LIST and KVM_GET_MSR_FEATURE_INDEX_LIST: the count is written back first,
+// then E2BIG if the caller's array is too small, else the indices.
+long get_msr_list(std::uint64_t arg, UserIo& io, std::span<const std::uint32_t> msrs) {
     auto hdr = io.read_obj<u::kvm_msr_list>(arg);
     if (!hdr) return -hdr.error();
-    const auto msrs = cpu::Engine::msr_list();
-    const u::kvm_msr_list out{static_cast<std::uint32_t>(msrs.size())};
-    if (int e = io.write_obj(arg, out); e != 0) return -e;
-    if (hdr->nmsrs < msrs.size()) return -E2BIG;
-    return -io.write(arg + sizeof(u::kvm_msr_list), std::as_bytes(msrs));
-}
-
-// KVM_GET_MSR_FEATURE_INDEX_LIST: the same protocol as KVM_GET_MSR_INDEX_LIST.
-long get_msr_feature_index_list(std::uint64_t arg, UserIo& io) {
-    auto hdr = io.read_obj<u::kvm_msr_list>(arg);
-    if (!hdr) return -hdr.error();
-    const auto msrs = feature_msr_list();
     const u::kvm_msr_list out{static_cast<std::uint32_t>(msrs.size())};
     if (int e = io.write_obj(arg, out); e != 0) return -e;
     if (hdr->nmsrs < msrs.size()) return -E2BIG;
@@ -105,8 +94,8 @@ long System::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t ar
         case u::GET_SUPPORTED_CPUID:
         // Everything the software vCPU does is emulated: both lists are the same.
         case u::GET_EMULATED_CPUID: return get_supported_cpuid(arg, io);
-        case u::GET_MSR_INDEX_LIST: return get_msr_index_list(arg, io);
-        case u::GET_MSR_FEATURE_INDEX_LIST: return get_msr_feature_index_list(arg, io);
+        case u::GET_MSR_INDEX_LIST: return get_msr_list(arg, io, cpu::Engine::msr_list());
+        case u::GET_MSR_FEATURE_INDEX_LIST: return get_msr_list(arg, io, feature_msr_list());
         case u::GET_MSRS: return get_feature_msrs(arg, io);
         case u::CREATE_VM:
             // Only the supervisor can hand out the VM fd (fds.md); over plain CUSE this fails
