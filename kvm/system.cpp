@@ -9,6 +9,7 @@
 #include "kvm/cpu_model.hpp"
 #include "kvm/extensions.hpp"
 #include "kvm/feature_msrs.hpp"
+#include "kvm/msr_io.hpp"
 #include "uapi/ioctls.hpp"
 #include "uapi/kvm_run.hpp"
 
@@ -62,22 +63,11 @@ long get_msr_list(std::uint64_t arg, UserIo& io, std::span<const std::uint32_t> 
 // nmsrs >= MAX_IO_MSRS (E2BIG), entries (EFAULT), then in order until an MSR is not a feature
 // MSR; the entries are copied back and the count processed returned.
 long get_feature_msrs(std::uint64_t arg, UserIo& io) {
-    constexpr std::uint32_t kMaxIoMsrs = 256;
-    auto hdr = io.read_obj<u::kvm_msrs>(arg);
-    if (!hdr) return -hdr.error();
-    if (hdr->nmsrs >= kMaxIoMsrs) return -E2BIG;
-    std::vector<u::kvm_msr_entry> entries(hdr->nmsrs);
-    const std::uint64_t at = arg + sizeof(u::kvm_msrs);
-    if (int e = io.read(at, std::as_writable_bytes(std::span(entries))); e != 0) return -e;
-    long done = 0;
-    for (auto& e : entries) {
+    return msr_io(arg, io, true, [](u::kvm_msr_entry& e) {
         const auto v = feature_msr(e.index);
-        if (!v) break;
-        e.data = *v;
-        ++done;
-    }
-    if (int e = io.write(at, std::as_bytes(std::span(entries))); e != 0) return -e;
-    return done;
+        if (v) e.data = *v;
+        return v.has_value();
+    });
 }
 
 }  // namespace

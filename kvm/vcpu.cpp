@@ -11,6 +11,7 @@
 
 #include "kvm/cpu_features.hpp"
 #include "kvm/cpu_model.hpp"
+#include "kvm/msr_io.hpp"
 #include "kvm/vcpu_state.hpp"
 #include "kvm/vm.hpp"
 #include "kvm/vm_phys_bus.hpp"
@@ -21,7 +22,6 @@ namespace kvmemu::kvm {
 namespace u = uapi;
 
 namespace {
-constexpr std::uint32_t kMaxIoMsrs = 256;  // MAX_IO_MSRS
 constexpr std::uint64_t kCr0Pg = 1ULL << 31, kCr0Pe = 1ULL << 0, kCr0Cd = 1ULL << 30,
                         kCr0Nw = 1ULL << 29;
 constexpr std::uint64_t kCr4Pae = 1ULL << 5;
@@ -318,26 +318,13 @@ long Vcpu::get_cpuid2(std::uint64_t arg, UserIo& io) {
 }
 
 long Vcpu::msr_io(std::uint64_t arg, UserIo& io, bool write) {
-    auto hdr = io.read_obj<u::kvm_msrs>(arg);
-    if (!hdr) return -hdr.error();
-    if (hdr->nmsrs >= kMaxIoMsrs) return -E2BIG;
-    std::vector<u::kvm_msr_entry> entries(hdr->nmsrs);
-    const std::uint64_t at = arg + sizeof(u::kvm_msrs);
-    if (int e = io.read(at, std::as_writable_bytes(std::span(entries))); e != 0) return -e;
-    // __msr_io(): processes entries in order and stops at the first one it cannot handle.
-    long done = 0;
-    for (auto& e : entries) {
-        const bool ok = write ? engine_.set_msr(state_, e.index, e.data)
-                              : engine_.get_msr(state_, e.index, e.data);
-        if (!ok) break;
-        ++done;
-    }
-    if (write) {
-        engine_.flush_tlb();
-    } else if (int e = io.write(at, std::as_bytes(std::span(entries))); e != 0) {
-        return -e;
-    }
-    return done;
+    // __msr_io(): entries in order, stopping at the first one the CPU model cannot handle.
+    const long r = kvm::msr_io(arg, io, !write, [&](u::kvm_msr_entry& e) {
+        return write ? engine_.set_msr(state_, e.index, e.data)
+                     : engine_.get_msr(state_, e.index, e.data);
+    });
+    if (write) engine_.flush_tlb();
+    return r;
 }
 
 bool Vcpu::kick_if_running(pid_t tid) {
