@@ -7,9 +7,10 @@ namespace kvmemu::cpu {
 namespace {
 
 constexpr uint32_t kMsrList[] = {
-    msr::TSC,         msr::TSC_ADJUST,    msr::APIC_BASE, msr::SYSENTER_CS, msr::SYSENTER_ESP, msr::SYSENTER_EIP,
-    msr::MISC_ENABLE, msr::PAT,       msr::EFER,        msr::STAR,         msr::LSTAR,
-    msr::CSTAR,       msr::SFMASK,    msr::FS_BASE,     msr::GS_BASE,      msr::KERNEL_GS_BASE,
+    msr::TSC,          msr::TSC_ADJUST,  msr::APIC_BASE, msr::SYSENTER_CS,
+    msr::SYSENTER_ESP, msr::SYSENTER_EIP, msr::MISC_ENABLE, msr::PAT,
+    msr::EFER,         msr::STAR,        msr::LSTAR,     msr::CSTAR,
+    msr::SFMASK,       msr::FS_BASE,     msr::GS_BASE,   msr::KERNEL_GS_BASE,
     msr::TSC_AUX,
 };
 

@@ -3,7 +3,6 @@
 
 #include <cerrno>
 #include <span>
-#include <vector>
 
 #include "cpu/engine.hpp"
 #include "kvm/cpu_model.hpp"

@@ -94,8 +94,8 @@ void Vcpu::reset() {
     state_.cr0 = 0x60000010;
     // Enabled at the default base (also without an in-kernel APIC); the BSP flag on vCPU 0 only.
     state_.apic_base = kApicBaseDefault | kApicBaseEnable | (id_ == 0 ? kApicBaseBsp : 0);
-    events_ = {};
-    xinuse_ = 0;    // every XSAVE component in its init state  // kvm_vcpu_reset(): DR0-3 cleared, DR6/DR7 at their reset values
+    events_ = {};  // kvm_vcpu_reset(): DR0-3 cleared, DR6/DR7 at their reset values
+    xinuse_ = 0;   // every XSAVE component in its init state
     state_.fx.fcw = 0x37f;
     state_.fx.mxcsr = 0;  // KVM_GET_FPU reads 0 after reset on the oracle
     // kvm_arch_vcpu_postcreate() -> kvm_synchronize_tsc(): a new vCPU's TSC starts at 0.
@@ -121,7 +121,7 @@ long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg,
             auto f = io.read_obj<u::kvm_fpu>(arg);
             if (!f) return -f.error();
             from_kvm_fpu(*f, state_);
-            xinuse_ = kAllXsaveComponents;  // the values written are the ones the guest gets
+            xinuse_ = kXsaveModelled;  // the values written are the ones the guest gets
             return 0;
         }
         case u::GET_XSAVE: return -io.write_obj(arg, to_kvm_xsave(state_, xinuse_));
@@ -183,26 +183,25 @@ long Vcpu::set_sregs(std::uint64_t arg, UserIo& io) {
     return apply_sregs_locked(*s);
 }
 
-long Vcpu::apply_sregs_locked(const u::kvm_sregs& sregs) {
-    const u::kvm_sregs* s = &sregs;
+long Vcpu::apply_sregs_locked(const u::kvm_sregs& s) {
     // kvm_is_valid_sregs(): long mode needs PAE and LMA; otherwise no LMA and no 64-bit CS.
-    if ((s->efer & kEferLme) != 0 && (s->cr0 & kCr0Pg) != 0) {
-        if ((s->cr4 & kCr4Pae) == 0 || (s->efer & kEferLma) == 0) return -EINVAL;
-    } else if ((s->efer & kEferLma) != 0 || s->cs.l != 0) {
+    if ((s.efer & kEferLme) != 0 && (s.cr0 & kCr0Pg) != 0) {
+        if ((s.cr4 & kCr4Pae) == 0 || (s.efer & kEferLma) == 0) return -EINVAL;
+    } else if ((s.efer & kEferLma) != 0 || s.cs.l != 0) {
         return -EINVAL;
     }
     // kvm_is_valid_cr4(): bits KVM's CPU model lacks, and (after KVM_SET_CPUID2) bits the
     // guest's CPUID lacks.
     std::uint64_t cr4_reserved = cr4_reserved_bits(supported_cpuid());
     if (cpuid_set_) cr4_reserved |= cr4_reserved_bits(cpuid_);
-    if ((s->cr4 & cr4_reserved) != 0) return -EINVAL;
+    if ((s.cr4 & cr4_reserved) != 0) return -EINVAL;
     // kvm_is_valid_cr0(): PG needs PE; NW needs CD.
-    if (((s->cr0 & kCr0Pg) != 0 && (s->cr0 & kCr0Pe) == 0) ||
-        ((s->cr0 & kCr0Nw) != 0 && (s->cr0 & kCr0Cd) == 0) || (s->cr0 >> 32) != 0)
+    if (((s.cr0 & kCr0Pg) != 0 && (s.cr0 & kCr0Pe) == 0) ||
+        ((s.cr0 & kCr0Nw) != 0 && (s.cr0 & kCr0Cd) == 0) || (s.cr0 >> 32) != 0)
         return -EINVAL;
     // __set_sregs_common(): the APIC base goes through kvm_apic_set_base().
-    if (!valid_apic_base(s->apic_base)) return -EINVAL;
-    from_kvm_sregs(*s, state_);
+    if (!valid_apic_base(s.apic_base)) return -EINVAL;
+    from_kvm_sregs(s, state_);
     engine_.flush_tlb();
     return 0;
 }
@@ -416,8 +415,10 @@ long Vcpu::run_locked(Vm& vm, const Caller& caller) {
     cpu::RunControl control;
     control.kick = &kick_;
     control.immediate_exit = run->immediate_exit != 0;
-    if (!control.immediate_exit) load_init_components(state_, xinuse_);
-    if (!control.immediate_exit) has_run_ = true;  // kvm_vcpu_has_run(): it enters the guest
+    if (!control.immediate_exit) {
+        load_init_components(state_, xinuse_);
+        has_run_ = true;  // kvm_vcpu_has_run(): it enters the guest
+    }
     const cpu::RunResult result = engine_.run(state_, bus, control);
 
     if (!control.immediate_exit) xinuse_ = components_in_use(state_);

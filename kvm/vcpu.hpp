@@ -109,7 +109,6 @@ private:
     bool cpuid_set_ = false;  // KVM_SET_CPUID2 done: CR4 is also checked against this table
     bool has_run_ = false;    // entered the guest once: KVM_SET_CPUID2 may no longer change it
     std::optional<Lapic> lapic_;
-    static constexpr std::uint64_t kAllXsaveComponents = 3;  // x87 | SSE
     std::uint64_t xinuse_ = 0;  // XSTATE_BV of the vCPU's XSAVE buffer (see vcpu_state.hpp)
     EventState events_;  // KVM_SET_VCPU_EVENTS / KVM_SET_DEBUGREGS state the CPU model lacks
     // With an in-kernel APIC: UNINITIALIZED (an AP before INIT/SIPI), INIT_RECEIVED,

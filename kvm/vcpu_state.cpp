@@ -175,7 +175,6 @@ namespace {
 constexpr std::size_t kXsaveHeader = 512;                 // XSTATE_BV, then XCOMP_BV, then reserved
 constexpr std::size_t kFpPart = 160;                      // FCW .. ST7: the x87 component
 constexpr std::size_t kSsePart = 256;                     // XMM0-15, at offset 160
-constexpr std::uint64_t kXfeatureFp = 1, kXfeatureSse = 2;
 constexpr std::uint32_t kMxcsrFeatureMask = 0xffff;       // with DAZ, as on every x86-64 host
 constexpr std::uint32_t kMxcsrInit = 0x1f80;
 
@@ -201,20 +200,20 @@ void load_init_components(cpu::CpuState& s, std::uint64_t xinuse) {
     const cpu::FxState init{};
     auto* fx = reinterpret_cast<unsigned char*>(&s.fx);
     const auto* in = reinterpret_cast<const unsigned char*>(&init);
-    if ((xinuse & kXfeatureFp) == 0) {
+    if ((xinuse & kXsaveFp) == 0) {
         const std::uint32_t mxcsr = s.fx.mxcsr;
         std::memcpy(fx, in, kFpPart);
         s.fx.mxcsr = mxcsr;  // MXCSR belongs to SSE for this purpose
         s.fx.mxcsr_mask = kMxcsrFeatureMask;
     }
-    if ((xinuse & kXfeatureSse) == 0) {
+    if ((xinuse & kXsaveSse) == 0) {
         std::memcpy(fx + kFpPart, in + kFpPart, kSsePart);
         s.fx.mxcsr = kMxcsrInit;
     }
 }
 
 std::uint64_t components_in_use(const cpu::CpuState& s) {
-    return (x87_is_init(s.fx) ? 0 : kXfeatureFp) | (sse_is_init(s.fx) ? 0 : kXfeatureSse);
+    return (x87_is_init(s.fx) ? 0 : kXsaveFp) | (sse_is_init(s.fx) ? 0 : kXsaveSse);
 }
 
 u::kvm_xsave to_kvm_xsave(const CpuState& s, std::uint64_t xinuse) {
@@ -224,7 +223,7 @@ u::kvm_xsave to_kvm_xsave(const CpuState& s, std::uint64_t xinuse) {
     auto* bytes = reinterpret_cast<unsigned char*>(x.region);
     std::memcpy(bytes, &shown.fx, sizeof shown.fx);
     std::memset(bytes + 464, 0, 48);  // the FXSAVE area's bytes software may use: not state
-    const std::uint64_t bv = xinuse & (kXfeatureFp | kXfeatureSse);
+    const std::uint64_t bv = xinuse & kXsaveModelled;
     std::memcpy(bytes + kXsaveHeader, &bv, sizeof bv);
     return x;
 }
@@ -235,7 +234,7 @@ int from_kvm_xsave(const u::kvm_xsave& x, CpuState& s, std::uint64_t& xinuse) {
     std::memcpy(&bv, bytes + kXsaveHeader, sizeof bv);
     std::memcpy(&xcomp, bytes + kXsaveHeader + 8, sizeof xcomp);
     // validate_user_xstate_header()
-    if ((bv & ~(kXfeatureFp | kXfeatureSse)) != 0 || xcomp != 0) return -EINVAL;
+    if ((bv & ~kXsaveModelled) != 0 || xcomp != 0) return -EINVAL;
     for (std::size_t i = kXsaveHeader + 16; i < kXsaveHeader + 64; ++i)
         if (bytes[i] != 0) return -EINVAL;
     std::uint32_t mxcsr = 0;
@@ -243,8 +242,8 @@ int from_kvm_xsave(const u::kvm_xsave& x, CpuState& s, std::uint64_t& xinuse) {
     if (bv != 0 && (mxcsr & ~kMxcsrFeatureMask) != 0) return -EINVAL;
 
     auto* fx = reinterpret_cast<unsigned char*>(&s.fx);
-    if ((bv & kXfeatureFp) != 0) std::memcpy(fx, bytes, kFpPart);  // includes MXCSR
-    if ((bv & kXfeatureSse) != 0) {
+    if ((bv & kXsaveFp) != 0) std::memcpy(fx, bytes, kFpPart);  // includes MXCSR
+    if ((bv & kXsaveSse) != 0) {
         std::memcpy(fx + kFpPart, bytes + kFpPart, kSsePart);
         s.fx.mxcsr = mxcsr;  // SSE needs MXCSR even without FP
     }

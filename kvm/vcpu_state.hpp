@@ -1,6 +1,7 @@
 // Conversions between the software vCPU's state and the KVM ABI's register and CPUID structures.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -16,7 +17,9 @@ uapi::kvm_sregs to_kvm_sregs(const cpu::CpuState& s);
 void from_kvm_sregs(const uapi::kvm_sregs& r, cpu::CpuState& s);
 uapi::kvm_fpu to_kvm_fpu(const cpu::CpuState& s);
 void from_kvm_fpu(const uapi::kvm_fpu& f, cpu::CpuState& s);
-// XSAVE state components kvmemu models: x87 (bit 0) and SSE (bit 1, XMM0-15 and MXCSR). `xinuse`
+// XSAVE state components kvmemu models: x87 (bit 0) and SSE (bit 1, XMM0-15 and MXCSR).
+inline constexpr std::uint64_t kXsaveFp = 1, kXsaveSse = 2, kXsaveModelled = kXsaveFp | kXsaveSse;
+// `xinuse`
 // is XSTATE_BV as the vCPU's XSAVE buffer holds it: a component whose bit is clear is in its init
 // state, whatever the FXSAVE image says (after reset KVM_GET_FPU shows MXCSR 0, the guest 0x1f80).
 // Writes the init state of every component not in `xinuse` (before the guest runs).

@@ -35,7 +35,7 @@ class CallerRegistry {
     explicit CallerRegistry(std::string proc_root = "/proc") : proc_root_(std::move(proc_root)) {}
 
     // The caller `tid` was last found to be, without any system call: NOT proved. Prove it
-    // before use (probe_target() does: it looks the thread up under the process's proc_dir).
+    // before use (stat_caller_fd() does: it looks the thread up under the process's proc_dir).
     // ENOENT when unknown.
     Expected<Caller> cached(pid_t tid) const;
     // Identifies the caller of notification `id` on `listener` afresh: from
@@ -52,8 +52,6 @@ class CallerRegistry {
     // Processes found gone while resolving (their pid now names another process): the caller
     // reports them like any exited process. Clears the list.
     std::vector<pid_t> take_departed() { return std::exchange(departed_, {}); }
-
-    [[nodiscard]] const std::string& proc_root() const noexcept { return proc_root_; }
 
   private:
     static constexpr std::size_t kMaxThreads = 4096;
