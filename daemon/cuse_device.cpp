@@ -64,6 +64,13 @@ void tr_ioctl(fuse_req_t req, int cmd, void* arg, fuse_file_info* fi, unsigned f
     device_of(req).on_ioctl(r);
 }
 
+ssize_t tr_read_request(int fd, void* buf, size_t len, void* userdata) {
+    return static_cast<CuseDevice*>(userdata)->io().read(fd, buf, len);
+}
+ssize_t tr_write_reply(int fd, iovec* iov, int count, void* userdata) {
+    return static_cast<CuseDevice*>(userdata)->io().writev(fd, iov, count);
+}
+
 void wake_handler(int /*sig*/) {}
 
 void fuse_log_to_spdlog(enum fuse_log_level level, const char* fmt, va_list ap) {
@@ -89,7 +96,7 @@ constexpr std::size_t kMaxPendingPlans = 4096;
 }  // namespace
 
 CuseDevice::CuseDevice(kvm::System& system, Options options)
-    : system_(system), options_(std::move(options)) {}
+    : system_(system), options_(std::move(options)), io_(options_.io_mode) {}
 
 CuseDevice::~CuseDevice() { stop(); }
 
@@ -140,8 +147,21 @@ int CuseDevice::start(std::function<void()> on_ready) {
     }
     // libfuse installed handlers for SIGINT/SIGTERM/SIGHUP; the daemon's event loop owns those.
     fuse_remove_signal_handlers(session_);
+    static const fuse_custom_io custom_io = [] {
+        fuse_custom_io c{};
+        c.read = tr_read_request;
+        c.writev = tr_write_reply;
+        return c;
+    }();
+    if (const int e = fuse_session_custom_io(session_, &custom_io, fuse_session_fd(session_)); e != 0) {
+        spdlog::error("CUSE: cannot install the session's I/O: {}", std::strerror(-e));
+        fuse_session_destroy(session_);
+        session_ = nullptr;
+        return -e;
+    }
     loop_ = std::thread([this] {
         const int r = fuse_session_loop(session_);
+        loop_ended_ = true;
         if (r != 0 && !stopping_) spdlog::error("CUSE loop ended: {}", std::strerror(-r));
     });
     return 0;
@@ -152,7 +172,11 @@ void CuseDevice::stop() {
     stopping_ = true;
     fuse_session_exit(session_);
     if (loop_.joinable()) {
-        pthread_kill(loop_.native_handle(), SIGUSR1);
+        // A signal landing just before the loop blocks again is lost: knock until it has ended.
+        while (!loop_ended_) {
+            pthread_kill(loop_.native_handle(), SIGUSR1);
+            for (int i = 0; i < 10 && !loop_ended_; ++i) ::usleep(1000);
+        }
         loop_.join();
     }
     // (cuse_lowlevel_teardown() would also remove libfuse's signal handlers, long gone.)
@@ -175,6 +199,7 @@ void CuseDevice::on_init_done() {
     }
     rdev_ = st.st_rdev;
     spdlog::info("serving {} (device {}:{})", p, major(st.st_rdev), minor(st.st_rdev));
+    io_.defer_replies();
     if (on_ready_) on_ready_();
 }
 

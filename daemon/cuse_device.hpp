@@ -14,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "daemon/cuse_ring_io.hpp"
 #include "daemon/cuse_user_io.hpp"
 #include "kvm/system.hpp"
 
@@ -26,6 +27,7 @@ public:
     struct Options {
         std::string name = "kvm";  // /dev/<name>
         std::string cuse_path = "/dev/cuse";
+        CuseIoMode io_mode = CuseIoMode::ring;
     };
 
     CuseDevice(kvm::System& system, Options options);
@@ -49,6 +51,7 @@ public:
     void on_open(Request& req);
     void on_release(Request& req);
     void on_ioctl(Request& req);
+    CuseRingIo& io() { return io_; }
 
 private:
     struct OpenFile {
@@ -67,6 +70,8 @@ private:
     std::function<void()> on_ready_;
     std::atomic<dev_t> rdev_{0};
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> loop_ended_{false};
+    CuseRingIo io_;  // the loop thread's reads and replies
 
     // Touched only on the loop thread.
     std::uint64_t next_fh_ = 1;

@@ -59,7 +59,7 @@ Daemon::Daemon(Options options, mmu::NxParams params)
       signals_(io_, SIGTERM, SIGINT),
       system_(options_.kvm, [](pid_t tid) { return caps::may_disable_nx_huge_pages(tid); }, params,
               host_oracles(options_.kvm.host_mapping_level), make_process_guest_pages),
-      device_(system_, CuseDevice::Options{options_.device_name, "/dev/cuse"}),
+      device_(system_, CuseDevice::Options{options_.device_name, "/dev/cuse", options_.cuse_io}),
       recovery_(io_, system_),
       control_(io_, system_, options_.control_path) {}
 

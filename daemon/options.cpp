@@ -14,6 +14,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     std::string host_level = "detect";
     std::string config_file;
     std::string nx, ratio, period;
+    std::string cuse_io = "ring";
     po::options_description desc(
         "kvmemud: a userspace /dev/kvm over CUSE\n\nUsage: kvmemud [options]\n\nOptions");
     desc.add_options()
@@ -42,6 +43,10 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
          "initial kvm.nx_huge_pages_recovery_period_ms (default 0: derived from the ratio)")
         ("config", po::value(&config_file),
          "read options from FILE too (lines 'name = value', names as the long options)")
+        ("cuse-io", po::value(&cuse_io)->default_value(cuse_io),
+         "how requests are read from /dev/cuse: ring (io_uring: a reply and the next read in one "
+         "system call; plain system calls where io_uring is unavailable) or syscalls (read, "
+         "then writev)")
         ("log-level", po::value(&o.log_level)->default_value(o.log_level),
          "trace, debug, info, warn or error")
         ("foreground,f", "accepted for compatibility; kvmemud always stays in the foreground");
@@ -76,6 +81,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
     if (!kvm::parse_host_mapping_level(host_level, o.kvm.host_mapping_level)) {
         std::cerr << "kvmemud: --host-mapping-level must be detect, 4k, 2m or 1g (got '"
                   << host_level << "')\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (cuse_io == "ring" || cuse_io == "syscalls") {
+        o.cuse_io = cuse_io == "ring" ? CuseIoMode::ring : CuseIoMode::syscalls;
+    } else {
+        std::cerr << "kvmemud: --cuse-io must be ring or syscalls (got '" << cuse_io << "')\n";
         exit_code = 2;
         return std::nullopt;
     }

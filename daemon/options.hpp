@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/cuse_ring_io.hpp"
 #include "kvm/config.hpp"
 
 namespace kvmemu::daemon {
@@ -13,6 +14,7 @@ struct Options {
     std::string socket_path = "/run/kvmemu/supervisor.sock";
     std::string control_path = "/run/kvmemu/control.sock";
     std::string log_level = "info";
+    CuseIoMode cuse_io = CuseIoMode::ring;
     kvm::Config kvm;
     // Module parameters at start (as written to /sys/module/kvm/parameters/...); unset: default.
     std::optional<std::string> nx_huge_pages;

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   g++ gcc binutils pkg-config meson ninja-build python3
-  libfuse3-dev fuse3 libboost-dev libboost-program-options-dev libcap-dev libcap2-bin
+  libfuse3-dev fuse3 liburing-dev libboost-dev libboost-program-options-dev libcap-dev libcap2-bin
   libspdlog-dev libfmt-dev libseccomp-dev libsystemd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libzydis-dev
   user-mode-linux kmod util-linux procps
