@@ -3,13 +3,29 @@
  * CONTINUE, comes first) and, under kvmemu-run, KVM_GET_REGS on a vCPU fd (seccomp trap,
  * answered by the supervisor). Rounds alternate the loops and medians are reported, so that
  * noise hits all alike. Plain ioctl() only.
+ * Without kvmemu-run it also measures the floor of any supervised call: a child traps one
+ * ioctl with a seccomp listener of its own, and this process answers it doing no work
+ * (RECV, SEND), then with a poll before each RECV, then writing a struct kvm_regs into the
+ * caller first (RECV, process_vm_writev, SEND).
  * Usage: ioctl_bench [ITERATIONS_PER_ROUND] [ROUNDS]; without kvmemu-run only the CUSE path. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +38,133 @@ static double now_ns(void) {
 static int cmp(const void* a, const void* b) {
     const double x = *(const double*)a, y = *(const double*)b;
     return (x > y) - (x < y);
+}
+
+static double median(double* v, int n) {
+    qsort(v, (size_t)n, sizeof v[0], cmp);
+    return v[n / 2];
+}
+
+enum { kFloorPhases = 3 };
+static const char* const kFloorNames[kFloorPhases] = {
+    "seccomp notification, bare (RECV, SEND)",
+    "  the same, poll before RECV",
+    "  the same, RECV, write regs, SEND",
+};
+
+/* The traced side: installs the listener, hands it over, then times the trapped ioctl. */
+static int floor_child(int sock, int iters, int rounds) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, KVM_GET_REGS, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 2;
+    const int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                      SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (listener < 0) { perror("seccomp"); return 2; }
+    char c = 0;
+    struct iovec iov = {&c, 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof u.buf};
+    struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &listener, sizeof listener);
+    if (sendmsg(sock, &msg, 0) != 1) return 2;
+    close(listener);
+    struct kvm_regs regs;
+    double base[kFloorPhases][64], call[kFloorPhases][64];
+    for (int p = 0; p < kFloorPhases; p++) {
+        for (int r = 0; r < rounds; r++) {
+            double t0 = now_ns();
+            for (int i = 0; i < iters; i++) (void)getppid();
+            double t1 = now_ns();
+            for (int i = 0; i < iters; i++)
+                if (ioctl(-1, KVM_GET_REGS, &regs) != 0) { perror("trapped ioctl"); return 1; }
+            double t2 = now_ns();
+            base[p][r] = (t1 - t0) / iters;
+            call[p][r] = (t2 - t1) / iters;
+        }
+    }
+    for (int p = 0; p < kFloorPhases; p++) {
+        const double b = median(base[p], rounds), c = median(call[p], rounds);
+        printf("%-34s%10.0f ns  %5.1fx getppid\n", kFloorNames[p], c, c / b);
+    }
+    return 0;
+}
+
+/* The supervisor's side, as lean as it gets. */
+static int floor_serve(int sock, pid_t child, int iters, int rounds) {
+    char c;
+    struct iovec iov = {&c, 1};
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof u.buf};
+    if (recvmsg(sock, &msg, 0) != 1 || CMSG_FIRSTHDR(&msg) == NULL) return 2;
+    int listener;
+    memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof listener);
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) return 2;
+    struct seccomp_notif* req = calloc(1, sizes.seccomp_notif);
+    struct seccomp_notif_resp* resp = calloc(1, sizes.seccomp_notif_resp);
+    struct kvm_regs regs;
+    memset(&regs, 0x5a, sizeof regs);
+    for (int p = 0; p < kFloorPhases; p++) {
+        for (long n = 0; n < (long)iters * rounds; n++) {
+            if (p == 1) {
+                struct pollfd pfd = {listener, POLLIN, 0};
+                if (poll(&pfd, 1, -1) != 1) return 2;
+            }
+            memset(req, 0, sizes.seccomp_notif);
+            if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) { perror("RECV"); return 2; }
+            if (p == 2) {
+                struct iovec local = {&regs, sizeof regs};
+                struct iovec remote = {(void*)(uintptr_t)req->data.args[2], sizeof regs};
+                if (process_vm_writev(req->pid, &local, 1, &remote, 1, 0) != sizeof regs) {
+                    perror("process_vm_writev");
+                    return 2;
+                }
+            }
+            memset(resp, 0, sizes.seccomp_notif_resp);
+            resp->id = req->id;
+            if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0) { perror("SEND"); return 2; }
+        }
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    free(req);
+    free(resp);
+    close(listener);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int notify_floor(int iters, int rounds) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return 2;
+    fflush(stdout);
+    const pid_t child = fork();
+    if (child < 0) return 2;
+    if (child == 0) {
+        close(sv[0]);
+        const int rc = floor_child(sv[1], iters, rounds);
+        fflush(stdout);
+        _exit(rc);
+    }
+    close(sv[1]);
+    const int rc = floor_serve(sv[0], child, iters, rounds);
+    close(sv[0]);
+    return rc;
 }
 
 int main(int argc, char** argv) {
@@ -51,13 +194,12 @@ int main(int argc, char** argv) {
         cuse[r] = (t2 - t1) / iters;
         sup[r] = (t3 - t2) / iters;
     }
-    qsort(base, rounds, sizeof base[0], cmp);
-    qsort(cuse, rounds, sizeof cuse[0], cmp);
-    qsort(sup, rounds, sizeof sup[0], cmp);
-    const double b = base[rounds / 2], c = cuse[rounds / 2], s = sup[rounds / 2];
+    const double b = median(base, rounds), c = median(cuse, rounds), s = median(sup, rounds);
     printf("getppid                           %10.0f ns  (1.0x)\n", b);
     if (!supervised) {
         printf("CUSE ioctl (GET_API_VERSION)      %10.0f ns  %5.1fx getppid  (target <= 4x)\n", c, c / b);
+        printf("-- the floor of a supervised call (another process answers a seccomp trap):\n");
+        return notify_floor(iters, rounds);
     } else {
         printf("system ioctl under kvmemu-run     %10.0f ns  %5.1fx getppid  (trap, CONTINUE, CUSE)\n", c, c / b);
         printf("supervised vCPU ioctl (GET_REGS)  %10.0f ns  %5.1fx getppid  (target <= 5x)\n", s, s / b);
