@@ -67,12 +67,19 @@ bool CuseRingIo::set_up_ring(int fd) {
         return false;
     }
     ring_ = std::move(r);
-    spdlog::debug("CUSE: io_uring in use: a reply and the next read share one system call");
+    spdlog::info("CUSE: requests go through io_uring (a reply and the next read in one system call)");
     return true;
 }
 
 ssize_t CuseRingIo::read(int fd, void* buf, std::size_t len) {
-    if (!ring_ && mode_ == CuseIoMode::ring && !ring_failed_ && !set_up_ring(fd)) ring_failed_ = true;
+    if (!ring_ && !ring_failed_) {
+        if (mode_ == CuseIoMode::syscalls) {
+            spdlog::info("CUSE: requests are read with read() and answered with writev()");
+            ring_failed_ = true;  // i.e. not asked for: never set up
+        } else if (!set_up_ring(fd)) {
+            ring_failed_ = true;
+        }
+    }
     if (!ring_) return ::read(fd, buf, len);
     return read_with_ring(fd, buf, len);
 }

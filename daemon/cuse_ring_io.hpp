@@ -43,7 +43,7 @@ private:
     ssize_t read_with_ring(int fd, void* buf, std::size_t len);
 
     CuseIoMode mode_;
-    bool ring_failed_ = false;
+    bool ring_failed_ = false;  // or not wanted: plain system calls from now on
     bool deferring_ = false;
     // Buffers the kernel may still write or read while an operation is in flight: declared
     // before ring_ so that they outlive it (destroying the ring cancels and waits).

@@ -1,8 +1,9 @@
 #!/bin/bash
-# integration.sh [ORACLE_DIR [OUT_DIR]]: kvmemud end to end, run INSIDE UML as root by
-#   BUILD=... tests/uml/run-in-uml.sh tests/uml/integration.sh ORACLE_DIR OUT_DIR
+# integration.sh [ORACLE_DIR [OUT_DIR [CUSE_IO]]]: kvmemud end to end, run INSIDE UML as root by
+#   BUILD=... tests/uml/run-in-uml.sh tests/uml/integration.sh ORACLE_DIR OUT_DIR [ring|syscalls]
 #
-# Starts $BUILD/daemon/kvmemud --foreground --cap-numbering=mainline (it creates /dev/kvm through
+# Starts $BUILD/daemon/kvmemud --foreground --cap-numbering=mainline --cuse-io=CUSE_IO (default
+# ring; the log must then say io_uring is in use) (it creates /dev/kvm through
 # CUSE), runs every scenario of tests/differential/scenarios.sh through
 # $BUILD/launcher/kvmemu-run and compares each transcript with the expectation in ORACLE_DIR
 # (default $BUILD/conformance-oracle, written on the host by tests/differential/host-oracle.sh:
@@ -12,6 +13,7 @@ set -u
 [ -n "${REPO:-}" ] && [ -n "${BUILD:-}" ] || { echo "integration.sh: REPO and BUILD must be set (run it through tests/uml/run-in-uml.sh)" >&2; exit 2; }
 ORACLE=${1:-$BUILD/conformance-oracle}
 OUT=${2:-$BUILD/conformance-uml}
+CUSE_IO=${3:-ring}
 # shellcheck source=../differential/scenarios.sh
 . "$REPO/tests/differential/scenarios.sh"
 
@@ -53,7 +55,7 @@ echo "== kvmemu integration on Linux $(uname -r)${KVMEMU_UML:+ (UML)}; expectati
 [ -f "$ORACLE/SOURCES" ] && sed 's/^/   expectation /' "$ORACLE/SOURCES"
 
 # ---- prerequisites ------------------------------------------------------------------------
-all_checks="prerequisites start-kvmemud $(for s in $SCENARIOS; do scenario_outputs "$s"; done) no-launcher daemon-alive-after-bad-input daemon-no-leak daemon-sigterm"
+all_checks="prerequisites start-kvmemud cuse-io $(for s in $SCENARIOS; do scenario_outputs "$s"; done) no-launcher daemon-alive-after-bad-input daemon-no-leak daemon-sigterm"
 not_run() { # $1: why; every check not yet done counts as failed so the totals stay honest
 	for c in $all_checks; do
 		case "$done_checks" in *" $c "*) ;; *) fail "$c" "not run ($1)" ;; esac
@@ -76,7 +78,7 @@ if [ ! -x "$KVMEMUD" ] || [ ! -x "$RUNNER" ]; then
 	fail start-kvmemud "$KVMEMUD or $RUNNER not built"
 	not_run "no kvmemud"
 fi
-"$KVMEMUD" --foreground --cap-numbering=mainline >"$OUT/kvmemud.log" 2>&1 &
+"$KVMEMUD" --foreground --cap-numbering=mainline --cuse-io="$CUSE_IO" >"$OUT/kvmemud.log" 2>&1 &
 dpid=$!
 up=no
 for _ in $(seq 1 200); do # 20 s
@@ -91,6 +93,15 @@ if [ "$up" != yes ]; then
 	not_run "kvmemud did not start"
 fi
 pass start-kvmemud "pid $dpid, $DEVICE is $(stat -L -c 'char %t:%T mode %a' "$DEVICE")"
+case $CUSE_IO in
+ring) cuse_io_line="CUSE: requests go through io_uring" ;;
+*) cuse_io_line="CUSE: requests are read with read() and answered with writev()" ;;
+esac
+if grep -qF "$cuse_io_line" "$OUT/kvmemud.log"; then
+	pass cuse-io "--cuse-io=$CUSE_IO: $cuse_io_line"
+else
+	fail cuse-io "--cuse-io=$CUSE_IO: the log lacks '$cuse_io_line'"
+fi
 
 # ---- scenarios -------------------------------------------------------------------------------
 # The daemon's open fd count, once it stops changing (VM/vCPU/stats state is dropped

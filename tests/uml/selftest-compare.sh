@@ -19,6 +19,7 @@ sed -i 's/^\(nocap.vm.enable_cap(220,args0=0)\) = -1 EPERM$/\1 = 0/' "$t/oracle/
 grep -q 'enable_cap(220,args0=0) = 0' "$t/oracle/nocap.txt" || { echo "selftest: corruption failed" >&2; exit 1; }
 cat >"$t/fake-kvmemud" <<'EOS'
 #!/bin/sh
+echo "CUSE: requests go through io_uring (as kvmemud --cuse-io=ring logs it)"
 ln -s /dev/kvm "$KVMEMU_IT_DEVICE" || exit 1
 trap 'rm -f "$KVMEMU_IT_DEVICE"; exit 0' TERM
 while :; do sleep 0.1; done
