@@ -103,7 +103,7 @@ if [[ ${KVMEMU_SKIP_BENCH:-0} != 1 ]]; then
   echo "=== benchmarks (figures only; release build)"
   setup build-release -Dbuildtype=release
   if ninja -C build-release -j "$jobs" bench/mmu/mmu_bench bench/cpu/cpu_bench \
-       bench/ioctl/ioctl_bench daemon/kvmemud launcher/kvmemu-run > "$log_dir/build-release.txt" 2>&1; then
+       bench/ioctl/ioctl_bench bench/ioctl/fuse_file_bench daemon/kvmemud launcher/kvmemu-run > "$log_dir/build-release.txt" 2>&1; then
     scripts/run-benchmarks.sh build-release || echo "run-tests: a benchmark did not complete"
   else
     echo "run-tests: release build failed (benchmarks not run)"; failed=$((failed + 1))

@@ -25,6 +25,10 @@ stop_daemon() {
   while [ -e /dev/kvm ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
 }
 
+if [ -x "$B/bench/ioctl/fuse_file_bench" ]; then
+  echo "== the alternative: a vCPU fd as a file of a FUSE mount (no daemon involved)"
+  "$B/bench/ioctl/fuse_file_bench" "$ITERS" "$ROUNDS" || rc=1
+fi
 for mode in ring syscalls; do
   echo "== kvmemud --cuse-io=$mode"
   start_daemon --cuse-io=$mode
