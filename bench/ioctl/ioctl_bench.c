@@ -1,7 +1,8 @@
 /* ioctl_bench: cost of kvmemu's ioctl paths as ratios to a bare getppid() in the same run:
  * KVM_GET_API_VERSION on the system fd (CUSE; under kvmemu-run the seccomp trap, answered
  * CONTINUE, comes first) and, under kvmemu-run, KVM_GET_REGS on a vCPU fd (seccomp trap,
- * answered by the supervisor). Rounds alternate the loops and medians are reported, so that
+ * answered by the supervisor), and KVM_RUN of a guest that loops on `out` (one IO exit per
+ * call: what a VMM pays per exit). Rounds alternate the loops and medians are reported, so that
  * noise hits all alike. Plain ioctl() only.
  * Without kvmemu-run it also measures the floor of any supervised call: a child traps one
  * ioctl with a seccomp listener of its own, and this process answers it doing no work
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -167,6 +169,55 @@ static int notify_floor(int iters, int rounds) {
     return rc;
 }
 
+/* A 64-bit guest at 1 MiB looping on `out %al, $0x10`: identity-mapped 2 MiB pages over 4 MiB
+ * of memory, flat segments from SET_SREGS (no GDT needed), CPUID as the host supports it. */
+static struct kvm_run* set_up_io_guest(int sys, int vm, int vcpu) {
+    const size_t size = 4u << 20;
+    uint8_t* mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return NULL;
+    struct kvm_userspace_memory_region slot = {0, 0, 0, size, (uint64_t)(uintptr_t)mem};
+    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot) != 0) return NULL;
+    uint64_t* pml4 = (uint64_t*)(mem + 0x1000);
+    uint64_t* pdpt = (uint64_t*)(mem + 0x2000);
+    uint64_t* pd = (uint64_t*)(mem + 0x3000);
+    pml4[0] = 0x2000 | 3;
+    pdpt[0] = 0x3000 | 3;
+    pd[0] = 0x000000 | 0x83; /* present, writable, 2 MiB */
+    pd[1] = 0x200000 | 0x83;
+    static const uint8_t code[] = {0xe6, 0x10, 0xeb, 0xfc}; /* 1: out %al,$0x10; jmp 1b */
+    memcpy(mem + 0x100000, code, sizeof code);
+    struct { struct kvm_cpuid2 h; struct kvm_cpuid_entry2 e[128]; } cpuid;
+    memset(&cpuid, 0, sizeof cpuid);
+    cpuid.h.nent = 128;
+    if (ioctl(sys, KVM_GET_SUPPORTED_CPUID, &cpuid) != 0 || ioctl(vcpu, KVM_SET_CPUID2, &cpuid) != 0) return NULL;
+    struct kvm_sregs sregs;
+    if (ioctl(vcpu, KVM_GET_SREGS, &sregs) != 0) return NULL;
+    const struct kvm_segment code_seg = {.limit = 0xffffffff, .selector = 8, .type = 11, .present = 1,
+                                         .s = 1, .l = 1, .g = 1};
+    struct kvm_segment data_seg = code_seg;
+    data_seg.selector = 16;
+    data_seg.type = 3;
+    data_seg.l = 0;
+    data_seg.db = 1;
+    sregs.cs = code_seg;
+    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data_seg;
+    sregs.cr3 = 0x1000;
+    sregs.cr4 = 0x20;         /* PAE */
+    sregs.cr0 = 0x80000011;   /* PG, ET, PE */
+    sregs.efer = 0x500;       /* LMA, LME */
+    if (ioctl(vcpu, KVM_SET_SREGS, &sregs) != 0) return NULL;
+    struct kvm_regs regs;
+    memset(&regs, 0, sizeof regs);
+    regs.rip = 0x100000;
+    regs.rsp = 0x300000;
+    regs.rflags = 2;
+    if (ioctl(vcpu, KVM_SET_REGS, &regs) != 0) return NULL;
+    const int run_size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (run_size <= 0) return NULL;
+    struct kvm_run* run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    return run == MAP_FAILED ? NULL : run;
+}
+
 int main(int argc, char** argv) {
     const int iters = argc > 1 ? atoi(argv[1]) : 2000;
     const int rounds = argc > 2 ? atoi(argv[2]) : 9;
@@ -177,8 +228,10 @@ int main(int argc, char** argv) {
     if (!supervised && errno != EOPNOTSUPP) { perror("KVM_CREATE_VM"); return 2; }
     int vcpu = supervised ? ioctl(vm, KVM_CREATE_VCPU, 0) : -1;
     if (supervised && vcpu < 0) { perror("KVM_CREATE_VCPU"); return 2; }
+    struct kvm_run* run = supervised ? set_up_io_guest(sys, vm, vcpu) : NULL;
+    if (supervised && run == NULL) { perror("setting up the guest"); return 2; }
     struct kvm_regs regs;
-    double base[64], cuse[64], sup[64];
+    double base[64], cuse[64], sup[64], exits[64];
     if (rounds > 64) return 2;
     for (int r = 0; r < rounds; r++) {
         double t0 = now_ns();
@@ -190,6 +243,15 @@ int main(int argc, char** argv) {
         for (int i = 0; supervised && i < iters; i++)
             if (ioctl(vcpu, KVM_GET_REGS, &regs) != 0) { perror("KVM_GET_REGS"); return 1; }
         double t3 = now_ns();
+        for (int i = 0; supervised && i < iters; i++) {
+            if (ioctl(vcpu, KVM_RUN, 0) != 0) { perror("KVM_RUN"); return 1; }
+            if (run->exit_reason != KVM_EXIT_IO || run->io.port != 0x10) {
+                fprintf(stderr, "unexpected exit %u\n", run->exit_reason);
+                return 1;
+            }
+        }
+        double t4 = now_ns();
+        exits[r] = (t4 - t3) / iters;
         base[r] = (t1 - t0) / iters;
         cuse[r] = (t2 - t1) / iters;
         sup[r] = (t3 - t2) / iters;
@@ -203,6 +265,8 @@ int main(int argc, char** argv) {
     } else {
         printf("system ioctl under kvmemu-run     %10.0f ns  %5.1fx getppid  (trap, CONTINUE, CUSE)\n", c, c / b);
         printf("supervised vCPU ioctl (GET_REGS)  %10.0f ns  %5.1fx getppid  (target <= 5x)\n", s, s / b);
+        const double e = median(exits, rounds);
+        printf("KVM_RUN with an IO exit           %10.0f ns  %5.1fx getppid\n", e, e / b);
     }
     return 0;
 }
