@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
+
 enum { kFileSize = 12288, kRootIno = 1, kFileIno = 2 };
 static char backing[kFileSize]; /* what FUSE_READ fills the page cache from */
 
@@ -108,16 +110,6 @@ static void* serve(void* session) {
     return NULL;
 }
 
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void* a, const void* b) {
-    const double x = *(const double*)a, y = *(const double*)b;
-    return (x > y) - (x < y);
-}
 
 /* The program's side: a child process. */
 static int program(const char* path, volatile char* server_map, int iters, int rounds) {
@@ -143,9 +135,7 @@ static int program(const char* path, volatile char* server_map, int iters, int r
         call[r] = (t2 - t1) / iters;
     }
     if (ioctl(fd, KVM_GET_SREGS, NULL) != -1 || errno != EINVAL) { fprintf(stderr, "unknown ioctl not EINVAL\n"); return 1; }
-    qsort(base, (size_t)rounds, sizeof base[0], cmp);
-    qsort(call, (size_t)rounds, sizeof call[0], cmp);
-    const double b = base[rounds / 2], c = call[rounds / 2];
+    const double b = median(base, rounds), c = median(call, rounds);
     printf("FUSE-file vCPU ioctl (GET_REGS)   %10.0f ns  %5.1fx getppid  (read/writev loop)\n", c, c / b);
     return 0;
 }
