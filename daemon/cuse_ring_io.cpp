@@ -72,12 +72,12 @@ bool CuseRingIo::set_up_ring(int fd) {
 }
 
 ssize_t CuseRingIo::read(int fd, void* buf, std::size_t len) {
-    if (!ring_ && !ring_failed_) {
+    if (!ring_ && !plain_) {
         if (mode_ == CuseIoMode::syscalls) {
             spdlog::info("CUSE: requests are read with read() and answered with writev()");
-            ring_failed_ = true;  // i.e. not asked for: never set up
+            plain_ = true;
         } else if (!set_up_ring(fd)) {
-            ring_failed_ = true;
+            plain_ = true;
         }
     }
     if (!ring_) return ::read(fd, buf, len);
@@ -92,7 +92,6 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
                            kCurrentPosition);
         io_uring_sqe_set_data64(sqe, kReadTag);
         read_queued_ = true;
-        ++in_flight_;
     };
     if (!read_queued_) {
         if (read_buf_.size() < len) read_buf_.resize(len);
@@ -108,12 +107,13 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
             io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
             reply_pending_ = false;
             write_queued_ = true;
-            ++in_flight_;
         }
         queue_read();
     }
     for (;;) {
-        const int submitted = io_uring_submit_and_wait(ring, in_flight_);
+        // Every operation still queued posts a completion: wait for all of them.
+        const unsigned in_flight = unsigned{read_queued_} + unsigned{write_queued_};
+        const int submitted = io_uring_submit_and_wait(ring, in_flight);
         if (submitted < 0) {
             if (submitted != -EINTR) spdlog::error("CUSE: io_uring_enter failed: {}", std::strerror(-submitted));
             errno = -submitted;
@@ -126,7 +126,6 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
             const std::uint64_t tag = io_uring_cqe_get_data64(cqe);
             const int res = cqe->res;
             io_uring_cqe_seen(ring, cqe);
-            --in_flight_;
             if (tag == kWriteTag) {
                 write_queued_ = false;
                 if (res < 0) report_failed_reply(-res);

@@ -43,16 +43,15 @@ private:
     ssize_t read_with_ring(int fd, void* buf, std::size_t len);
 
     CuseIoMode mode_;
-    bool ring_failed_ = false;  // or not wanted: plain system calls from now on
+    bool plain_ = false;  // decided: read() and writev() (not asked for a ring, or none to be had)
     bool deferring_ = false;
     // Buffers the kernel may still write or read while an operation is in flight: declared
     // before ring_ so that they outlive it (destroying the ring cancels and waits).
     std::vector<std::byte> read_buf_;
     std::vector<std::byte> reply_;
     bool reply_pending_ = false;
-    bool read_queued_ = false;
-    bool write_queued_ = false;
-    unsigned in_flight_ = 0;  // operations whose completion has not been reaped
+    bool read_queued_ = false;   // a read submitted (or to be) whose completion is not reaped yet
+    bool write_queued_ = false;  // likewise a reply's write (always linked in front of a read)
     std::unique_ptr<Ring> ring_;
 };
 

@@ -19,9 +19,9 @@ uapi::kvm_fpu to_kvm_fpu(const cpu::CpuState& s);
 void from_kvm_fpu(const uapi::kvm_fpu& f, cpu::CpuState& s);
 // XSAVE state components kvmemu models: x87 (bit 0) and SSE (bit 1, XMM0-15 and MXCSR).
 inline constexpr std::uint64_t kXsaveFp = 1, kXsaveSse = 2, kXsaveModelled = kXsaveFp | kXsaveSse;
-// `xinuse`
-// is XSTATE_BV as the vCPU's XSAVE buffer holds it: a component whose bit is clear is in its init
-// state, whatever the FXSAVE image says (after reset KVM_GET_FPU shows MXCSR 0, the guest 0x1f80).
+// `xinuse` is XSTATE_BV as the vCPU's XSAVE buffer holds it: a component whose bit is clear is in
+// its init state, whatever the FXSAVE image says (after reset KVM_GET_FPU shows MXCSR 0, the guest
+// 0x1f80).
 // Writes the init state of every component not in `xinuse` (before the guest runs).
 void load_init_components(cpu::CpuState& s, std::uint64_t xinuse);
 // The components not in their init state (XINUSE after the guest ran).
