@@ -96,7 +96,7 @@ constexpr std::size_t kMaxPendingPlans = 4096;
 }  // namespace
 
 CuseDevice::CuseDevice(kvm::System& system, Options options)
-    : system_(system), options_(std::move(options)), io_(options_.io_mode) {}
+    : system_(system), options_(std::move(options)), io_(options_.io_mode, "CUSE") {}
 
 CuseDevice::~CuseDevice() { stop(); }
 
@@ -215,9 +215,9 @@ void CuseDevice::on_release(Request& r) {
     const auto it = files_.find(r.fi->fh);
     if (it != files_.end()) {
         if (const auto& vm = it->second.vm) {
-            // KVM keeps a VM while its vCPU or stats fds exist; their memfds tell us.
+            // KVM keeps a VM while its vCPU or stats fds exist; their files tell us.
             std::vector<FileId> ids;
-            for (int fd : vm->memfds()) {
+            for (int fd : vm->held_files()) {
                 struct stat st {};
                 if (::fstat(fd, &st) == 0) ids.emplace_back(st.st_dev, st.st_ino);
             }

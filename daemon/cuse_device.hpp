@@ -14,7 +14,7 @@
 #include <thread>
 #include <tuple>
 
-#include "daemon/cuse_ring_io.hpp"
+#include "daemon/fuse_ring_io.hpp"
 #include "daemon/cuse_user_io.hpp"
 #include "kvm/system.hpp"
 
@@ -51,7 +51,7 @@ public:
     void on_open(Request& req);
     void on_release(Request& req);
     void on_ioctl(Request& req);
-    CuseRingIo& io() { return io_; }
+    FuseRingIo& io() { return io_; }
 
 private:
     struct OpenFile {
@@ -71,7 +71,7 @@ private:
     std::atomic<dev_t> rdev_{0};
     std::atomic<bool> stopping_{false};
     std::atomic<bool> loop_ended_{false};
-    CuseRingIo io_;  // the loop thread's reads and replies
+    FuseRingIo io_;  // the loop thread's reads and replies
 
     // Touched only on the loop thread.
     std::uint64_t next_fh_ = 1;

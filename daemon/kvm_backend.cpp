@@ -93,7 +93,7 @@ Reply KvmBackend::on_vm_fd(const supervisor::TrappedIoctl& call, const kvm::Call
         case u::CREATE_VCPU: {
             auto vcpu = system_.create_vcpu(vm, caller, call.arg);
             if (!vcpu) return Reply::err(vcpu.error());
-            UniqueFd dup(::fcntl((*vcpu)->memfd(), F_DUPFD_CLOEXEC, 0));
+            UniqueFd dup(::fcntl((*vcpu)->run_fd(), F_DUPFD_CLOEXEC, 0));
             if (!dup) return Reply::err(errno);
             return Reply::inject(std::move(dup), true);
         }

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "daemon/cuse_ring_io.hpp"
+#include "daemon/fuse_ring_io.hpp"
 #include "kvm/config.hpp"
 
 namespace kvmemu::daemon {

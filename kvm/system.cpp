@@ -105,7 +105,7 @@ Expected<std::shared_ptr<Vm>> System::create_vm(const Caller& caller, std::uint6
         const std::lock_guard lock(mu_);
         const std::uint64_t id = next_vm_id_++;
         vm = Vm::create(id, caller.tgid, config_, nx_permission_, std::move(host),
-                        params_.nx_huge_pages(), guest_pages_);
+                        params_.nx_huge_pages(), guest_pages_, run_areas_);
         if (!vm) return vm;
         vms_[id] = *vm;
         hook = on_vm_created_;
@@ -163,10 +163,15 @@ Expected<std::shared_ptr<Vcpu>> System::create_vcpu(Vm& vm, const Caller& caller
     auto vcpu = vm.create_vcpu(caller, id);
     if (!vcpu) return vcpu;
     struct stat st {};
-    if (::fstat((*vcpu)->memfd(), &st) != 0) return Errno{errno};
+    if (::fstat((*vcpu)->run_fd(), &st) != 0) return Errno{errno};
     const std::lock_guard lock(mu_);
     vcpus_[VcpuKey{st.st_dev, st.st_ino}] = {vm.id(), *vcpu};
     return vcpu;
+}
+
+void System::set_run_area_factory(RunAreaFactory f) {
+    const std::lock_guard lock(mu_);
+    run_areas_ = std::move(f);
 }
 
 System::VcpuRef System::find_vcpu(dev_t dev, ino_t ino) const {

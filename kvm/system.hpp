@@ -48,7 +48,11 @@ public:
     [[nodiscard]] std::shared_ptr<Vm> find_vm(std::uint64_t vm_id) const;
     [[nodiscard]] std::vector<std::shared_ptr<Vm>> vms() const;
 
-    // vCPU fds are memfds: the supervisor finds a vCPU by the (st_dev, st_ino) of its memfd.
+    // Where vCPU run areas (the files behind vCPU fds) come from from now on (default: memfds).
+    // Set before the first VM is created.
+    void set_run_area_factory(RunAreaFactory f);
+
+    // The supervisor and the transports find a vCPU by the (st_dev, st_ino) of its run area.
     Expected<std::shared_ptr<Vcpu>> create_vcpu(Vm& vm, const Caller& caller, std::uint64_t id);
     struct VcpuRef {
         std::shared_ptr<Vm> vm;
@@ -82,6 +86,7 @@ private:
     const NxPermission nx_permission_;
     const HostOracleFactory host_oracles_;
     const GuestPagesFactory guest_pages_;
+    RunAreaFactory run_areas_;  // guarded by mu_
 
     mutable std::mutex mu_;
     mmu::NxParams params_;

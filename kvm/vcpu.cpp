@@ -44,23 +44,21 @@ cpu::Segment segment(std::uint16_t sel, std::uint64_t base, std::uint8_t type, b
 
 Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid,
                                              std::unique_ptr<GuestPages> pages,
-                                             bool in_kernel_lapic) {
-    UniqueFd fd(::memfd_create("kvm-vcpu", MFD_CLOEXEC));
-    if (!fd) return Errno{errno};
-    if (::ftruncate(fd.get(), static_cast<off_t>(u::VCPU_MMAP_SIZE)) != 0) return Errno{errno};
-    Mapping map = Mapping::map(u::VCPU_MMAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get());
-    if (!map.valid()) return Errno{errno};
+                                             bool in_kernel_lapic,
+                                             const RunAreaFactory& run_area) {
+    auto area = run_area ? run_area(id, owner_tgid) : make_memfd_run_area();
+    if (!area) return Errno{area.error()};
     auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid) + "/vcpu-" + std::to_string(id),
                                    kVcpuStatDescriptors, kVcpuStatsDataSize);
     if (!stats) return Errno{stats.error()};
     if (!pages) pages = std::make_unique<LocalGuestPages>();
-    return std::make_unique<Vcpu>(Key{}, id, std::move(fd), std::move(map), std::move(*stats),
+    return std::make_unique<Vcpu>(Key{}, id, std::move(*area), std::move(*stats),
                                   std::move(pages), in_kernel_lapic);
 }
 
-Vcpu::Vcpu(Key /*key*/, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
+Vcpu::Vcpu(Key /*key*/, std::uint32_t id, RunArea run_area, StatsFile stats,
            std::unique_ptr<GuestPages> pages, bool in_kernel_lapic)
-    : id_(id), memfd_(std::move(memfd)), run_map_(std::move(run_map)), stats_(std::move(stats)),
+    : id_(id), run_area_(std::move(run_area)), stats_(std::move(stats)),
       pages_(std::move(pages)) {
     // kvm_vcpu_is_reset_bsp(): vCPU 0 is the BSP. With an in-kernel APIC, the other vCPUs wait
     // for INIT/SIPI (KVM_MP_STATE_UNINITIALIZED).
@@ -106,6 +104,17 @@ std::uint64_t Vcpu::stat(std::uint32_t offset) const { return stats_data_[offset
 
 long Vcpu::ioctl(const Caller& /*caller*/, std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
     const std::lock_guard lock(mu_);
+    return ioctl_locked(cmd, arg, io);
+}
+
+std::optional<long> Vcpu::try_ioctl(const Caller& /*caller*/, std::uint32_t cmd,
+                                    std::uint64_t arg, UserIo& io) {
+    const std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return std::nullopt;
+    return ioctl_locked(cmd, arg, io);
+}
+
+long Vcpu::ioctl_locked(std::uint32_t cmd, std::uint64_t arg, UserIo& io) {
     switch (cmd) {
         case u::GET_REGS: return -io.write_obj(arg, to_kvm_regs(state_));
         case u::SET_REGS: {

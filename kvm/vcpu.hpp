@@ -1,5 +1,5 @@
 // Vcpu: one virtual CPU: the software CPU's state and engine, its CPUID table, its mmap()able
-// run area (a memfd of KVM_GET_VCPU_MMAP_SIZE bytes shared with the program) and its stats.
+// run area (KVM_GET_VCPU_MMAP_SIZE bytes shared with the program) and its stats.
 // Serves vCPU-fd ioctls; KVM_RUN executes guest code through the owning VM's MMU.
 #pragma once
 
@@ -21,6 +21,7 @@
 #include "kvm/caller.hpp"
 #include "kvm/guest_pages.hpp"
 #include "kvm/lapic.hpp"
+#include "kvm/run_area.hpp"
 #include "kvm/vcpu_events.hpp"
 #include "kvm/stats_file.hpp"
 #include "kvm/vcpu_stats.hpp"
@@ -35,20 +36,26 @@ class Vcpu {
 public:
     // owner_tgid names the stats file: "kvm-<pid>/vcpu-<id>". pages: the VMM's memory.
     // in_kernel_lapic: the VM has an in-kernel irqchip (KVM_CREATE_IRQCHIP came first).
+    // run_area: the run area's provider (nullptr: a memfd).
     static Expected<std::unique_ptr<Vcpu>> create(std::uint32_t id, pid_t owner_tgid,
                                                   std::unique_ptr<GuestPages> pages,
-                                                  bool in_kernel_lapic = false);
+                                                  bool in_kernel_lapic = false,
+                                                  const RunAreaFactory& run_area = nullptr);
 
     [[nodiscard]] std::uint32_t id() const { return id_; }
-    // The run area's memfd (the daemon keeps it; the program gets a duplicate).
-    [[nodiscard]] int memfd() const { return memfd_.get(); }
+    // The run area's file (the daemon keeps it; the program gets a duplicate as its vCPU fd).
+    [[nodiscard]] int run_fd() const { return run_area_.fd(); }
     [[nodiscard]] uapi::kvm_run* run_page() const {
-        return static_cast<uapi::kvm_run*>(run_map_.data());
+        return static_cast<uapi::kvm_run*>(run_area_.data());
     }
 
     // vCPU-scope ioctl other than KVM_RUN: >= 0 result or -errno. The owning Vm checks the
     // caller's process first.
     long ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg, UserIo& io);
+    // The same, unless another call of this vCPU (a KVM_RUN, say) holds it: then nothing is
+    // done and the answer is empty (a transport that must not wait calls ioctl() elsewhere).
+    std::optional<long> try_ioctl(const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
+                                  UserIo& io);
     // KVM_RUN: runs guest code until an exit, through `vm`'s MMU; 0, -EINTR or -errno.
     long run(Vm& vm, const Caller& caller);
     // Asks a KVM_RUN made by thread `tid` to return (-EINTR, KVM_EXIT_INTR) soon.
@@ -65,11 +72,12 @@ private:
     };
 
 public:
-    Vcpu(Key, std::uint32_t id, UniqueFd memfd, Mapping run_map, StatsFile stats,
+    Vcpu(Key, std::uint32_t id, RunArea run_area, StatsFile stats,
          std::unique_ptr<GuestPages> pages, bool in_kernel_lapic);
 
 private:
     void reset();
+    long ioctl_locked(std::uint32_t cmd, std::uint64_t arg, UserIo& io);
     void count(std::uint32_t stat_offset) { ++stats_data_[stat_offset / 8]; }
     void publish_stats() { stats_.publish(std::as_bytes(std::span(stats_data_))); }
     void complete_pending_locked();
@@ -95,8 +103,7 @@ private:
     long block_locked(bool immediate_exit);
 
     const std::uint32_t id_;
-    UniqueFd memfd_;
-    Mapping run_map_;
+    RunArea run_area_;
     StatsFile stats_;
     std::unique_ptr<GuestPages> pages_;
     std::atomic<bool> kick_{false};

@@ -16,19 +16,20 @@ namespace u = uapi;
 Expected<std::shared_ptr<Vm>> Vm::create(std::uint64_t id, pid_t owner_tgid, const Config& config,
                                          NxPermission nx_permission,
                                          std::unique_ptr<mmu::HostMappingOracle> host,
-                                         bool nx_huge_pages, GuestPagesFactory guest_pages) {
+                                         bool nx_huge_pages, GuestPagesFactory guest_pages,
+                                         RunAreaFactory run_areas) {
     auto stats = StatsFile::create_vm("kvm-" + std::to_string(owner_tgid));
     if (!stats) return Errno{stats.error()};
     return std::make_shared<Vm>(Key{}, id, owner_tgid, config, std::move(nx_permission),
                                 std::move(*stats), std::move(host), nx_huge_pages,
-                                std::move(guest_pages));
+                                std::move(guest_pages), std::move(run_areas));
 }
 
 Vm::Vm(Key /*key*/, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
        StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages,
-       GuestPagesFactory guest_pages)
+       GuestPagesFactory guest_pages, RunAreaFactory run_areas)
     : id_(id), owner_(owner), config_(config), nx_permission_(std::move(nx_permission)),
-      guest_pages_(std::move(guest_pages)), stats_(std::move(stats)), host_(std::move(host)), mmu_(*host_, nx_huge_pages) {
+      guest_pages_(std::move(guest_pages)), run_areas_(std::move(run_areas)), stats_(std::move(stats)), host_(std::move(host)), mmu_(*host_, nx_huge_pages) {
     stats_.publish_obj(mmu_.stats());
 }
 
@@ -191,7 +192,7 @@ Expected<std::shared_ptr<Vcpu>> Vm::create_vcpu(const Caller& caller, std::uint6
     for (const auto& v : vcpus_)
         if (v->id() == vcpu_id) return Errno{EEXIST};
     auto vcpu = Vcpu::create(static_cast<std::uint32_t>(vcpu_id), owner_,
-                             guest_pages_ ? guest_pages_(owner_) : nullptr, irqchip_);
+                             guest_pages_ ? guest_pages_(owner_) : nullptr, irqchip_, run_areas_);
     if (!vcpu) return Errno{vcpu.error()};
     std::shared_ptr<Vcpu> shared = std::move(*vcpu);
     vcpus_.push_back(shared);
@@ -217,6 +218,14 @@ long Vm::vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::ui
     if (cmd == uapi::PRE_FAULT_MEMORY) return pre_fault_memory(arg, io);
     if (cmd == uapi::RUN) return vcpu.run(*this, caller);
     return vcpu.ioctl(caller, cmd, arg, io);
+}
+
+std::optional<long> Vm::try_vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd,
+                                       std::uint64_t arg, UserIo& io) {
+    if (caller.tgid != owner_) return -EIO;
+    // Both may wait long (the VM's lock; a guest run): never tried in place.
+    if (cmd == uapi::PRE_FAULT_MEMORY || cmd == uapi::RUN) return std::nullopt;
+    return vcpu.try_ioctl(caller, cmd, arg, io);
 }
 
 bool Vm::nx_huge_pages_disabled() const {
@@ -276,11 +285,11 @@ VmStatsData Vm::stats() const {
     return mmu_.stats();
 }
 
-std::vector<int> Vm::memfds() const {
+std::vector<int> Vm::held_files() const {
     const std::lock_guard lock(mu_);
     std::vector<int> out{stats_.fd()};
     for (const auto& v : vcpus_) {
-        out.push_back(v->memfd());
+        out.push_back(v->run_fd());
         out.push_back(v->stats_memfd());
     }
     return out;

@@ -31,7 +31,8 @@ public:
                                                 const Config& config, NxPermission nx_permission,
                                                 std::unique_ptr<mmu::HostMappingOracle> host,
                                                 bool nx_huge_pages,
-                                                GuestPagesFactory guest_pages = nullptr);
+                                                GuestPagesFactory guest_pages = nullptr,
+                                                RunAreaFactory run_areas = nullptr);
 
     [[nodiscard]] std::uint64_t id() const { return id_; }
     [[nodiscard]] pid_t owner() const { return owner_; }
@@ -46,6 +47,10 @@ public:
     // vCPU-scope ioctl on one of this VM's vCPUs (the caller's process is checked here).
     long vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd, std::uint64_t arg,
                     UserIo& io);
+    // The same for a transport that must not wait: empty when the call would block (the vCPU
+    // is busy, or the request is one that can wait: KVM_RUN, KVM_PRE_FAULT_MEMORY).
+    std::optional<long> try_vcpu_ioctl(Vcpu& vcpu, const Caller& caller, std::uint32_t cmd,
+                                       std::uint64_t arg, UserIo& io);
 
     [[nodiscard]] bool nx_huge_pages_disabled() const;
     // The mitigation applies to this VM: host policy on and the capability not used.
@@ -63,9 +68,9 @@ public:
     [[nodiscard]] std::size_t vcpu_count() const;
     [[nodiscard]] std::vector<Memslot> memslots() const;
     [[nodiscard]] VmStatsData stats() const;
-    // The memfds behind this VM's vCPU and stats fds: while its process holds any of them (fd or
+    // The files behind this VM's vCPU and stats fds: while its process holds any of them (fd or
     // mapping), the VM lives on after its VM fd is closed, as in KVM.
-    [[nodiscard]] std::vector<int> memfds() const;
+    [[nodiscard]] std::vector<int> held_files() const;
 
 private:
     struct Key {
@@ -75,7 +80,7 @@ private:
 public:
     Vm(Key, std::uint64_t id, pid_t owner, const Config& config, NxPermission nx_permission,
        StatsFile stats, std::unique_ptr<mmu::HostMappingOracle> host, bool nx_huge_pages,
-       GuestPagesFactory guest_pages);
+       GuestPagesFactory guest_pages, RunAreaFactory run_areas);
 
 private:
     long enable_cap(const Caller& caller, std::uint64_t arg, UserIo& io);
@@ -90,6 +95,7 @@ private:
     const Config config_;
     const NxPermission nx_permission_;
     const GuestPagesFactory guest_pages_;
+    const RunAreaFactory run_areas_;
 
     mutable std::mutex mu_;  // kvm->lock (and the MMU lock): vCPUs, capabilities, memslots, MMU
     std::uint32_t created_vcpus_ = 0;

@@ -113,7 +113,7 @@ TEST(System, VcpuIsFoundByItsMemfdIdentity) {
     auto vm = *s.create_vm(kOwner, 0);
     auto vcpu = *s.create_vcpu(*vm, kOwner, 3);
     struct stat st {};
-    ASSERT_EQ(::fstat(vcpu->memfd(), &st), 0);
+    ASSERT_EQ(::fstat(vcpu->run_fd(), &st), 0);
     EXPECT_EQ(st.st_size, 12288);
     auto ref = s.find_vcpu(st.st_dev, st.st_ino);
     EXPECT_EQ(ref.vcpu.get(), vcpu.get());

@@ -153,7 +153,7 @@ TEST_F(VcpuFixture, OtherProcessAndUnknownRequests) {
 }
 
 TEST_F(VcpuFixture, RunAreaIsSharedThroughTheMemfd) {
-    void* p = ::mmap(nullptr, 12288, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->memfd(), 0);
+    void* p = ::mmap(nullptr, 12288, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->run_fd(), 0);
     ASSERT_NE(p, MAP_FAILED);
     vcpu->run_page()->exit_reason = u::EXIT_HLT;
     EXPECT_EQ(static_cast<u::kvm_run*>(p)->exit_reason, u::EXIT_HLT);

@@ -1,5 +1,5 @@
-// CuseRingIo: the CUSE loop's reads and replies, through io_uring when the kernel allows it.
-#include "daemon/cuse_ring_io.hpp"
+// FuseRingIo: a FUSE/CUSE loop's reads and replies, through io_uring when the kernel allows it.
+#include "daemon/fuse_ring_io.hpp"
 
 #include <fcntl.h>
 #include <liburing.h>
@@ -19,15 +19,15 @@ constexpr std::uint64_t kReadTag = 1;
 constexpr std::uint64_t kWriteTag = 2;
 constexpr auto kCurrentPosition = static_cast<std::uint64_t>(-1);  // a stream: no offset
 
-void report_failed_reply(int err) {
+void report_failed_reply(const std::string& label, int err) {
     // ENOENT: the request was interrupted or its caller is gone; the kernel dropped it.
-    if (err == ENOENT) spdlog::debug("CUSE: a reply found its request gone");
-    else spdlog::error("CUSE: writing a reply failed: {}", std::strerror(err));
+    if (err == ENOENT) spdlog::debug("{}: a reply found its request gone", label);
+    else spdlog::error("{}: writing a reply failed: {}", label, std::strerror(err));
 }
 
 }  // namespace
 
-struct CuseRingIo::Ring {
+struct FuseRingIo::Ring {
     io_uring ring{};
     bool live = false;
     Ring() = default;
@@ -38,11 +38,11 @@ struct CuseRingIo::Ring {
     }
 };
 
-CuseRingIo::CuseRingIo(CuseIoMode mode) : mode_(mode) {}
+FuseRingIo::FuseRingIo(CuseIoMode mode, std::string label) : mode_(mode), label_(std::move(label)) {}
 
-CuseRingIo::~CuseRingIo() = default;
+FuseRingIo::~FuseRingIo() = default;
 
-bool CuseRingIo::set_up_ring(int fd) {
+bool FuseRingIo::set_up_ring(int fd) {
     auto r = std::make_unique<Ring>();
     io_uring_params params{};
     // One thread submits and reaps: completions then run only when it waits for them.
@@ -53,8 +53,8 @@ bool CuseRingIo::set_up_ring(int fd) {
         e = io_uring_queue_init_params(4, &r->ring, &params);
     }
     if (e < 0) {
-        spdlog::warn("CUSE: io_uring is unavailable ({}); each request costs a read and a writev",
-                     std::strerror(-e));
+        spdlog::warn("{}: io_uring is unavailable ({}); each request costs a read and a writev",
+                     label_, std::strerror(-e));
         return false;
     }
     r->live = true;
@@ -62,19 +62,21 @@ bool CuseRingIo::set_up_ring(int fd) {
     // instead of parking a kernel worker in a blocking read.
     const int flags = ::fcntl(fd, F_GETFL);
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        spdlog::warn("CUSE: cannot make {} non-blocking ({}); not using io_uring", fd,
+        spdlog::warn("{}: cannot make {} non-blocking ({}); not using io_uring", label_, fd,
                      std::strerror(errno));
         return false;
     }
     ring_ = std::move(r);
-    spdlog::info("CUSE: requests go through io_uring (a reply and the next read in one system call)");
+    spdlog::info("{}: requests go through io_uring (a reply and the next read in one system call)",
+                 label_);
     return true;
 }
 
-ssize_t CuseRingIo::read(int fd, void* buf, std::size_t len) {
+ssize_t FuseRingIo::read(int fd, void* buf, std::size_t len) {
     if (!ring_ && !plain_) {
+        loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
         if (mode_ == CuseIoMode::syscalls) {
-            spdlog::info("CUSE: requests are read with read() and answered with writev()");
+            spdlog::info("{}: requests are read with read() and answered with writev()", label_);
             plain_ = true;
         } else if (!set_up_ring(fd)) {
             plain_ = true;
@@ -84,7 +86,7 @@ ssize_t CuseRingIo::read(int fd, void* buf, std::size_t len) {
     return read_with_ring(fd, buf, len);
 }
 
-ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
+ssize_t FuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
     io_uring* ring = &ring_->ring;
     const auto queue_read = [&] {
         io_uring_sqe* sqe = io_uring_get_sqe(ring);  // never null: at most two in a ring of four
@@ -115,7 +117,8 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
         const unsigned in_flight = unsigned{read_queued_} + unsigned{write_queued_};
         const int submitted = io_uring_submit_and_wait(ring, in_flight);
         if (submitted < 0) {
-            if (submitted != -EINTR) spdlog::error("CUSE: io_uring_enter failed: {}", std::strerror(-submitted));
+            if (submitted != -EINTR)
+                spdlog::error("{}: io_uring_enter failed: {}", label_, std::strerror(-submitted));
             errno = -submitted;
             return -1;
         }
@@ -128,7 +131,7 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
             io_uring_cqe_seen(ring, cqe);
             if (tag == kWriteTag) {
                 write_queued_ = false;
-                if (res < 0) report_failed_reply(-res);
+                if (res < 0) report_failed_reply(label_, -res);
             } else if (tag == kReadTag) {
                 read_queued_ = false;
                 have_read = true;
@@ -146,7 +149,7 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
         }
         const auto n = static_cast<std::size_t>(result);
         if (n > len) {  // cannot happen: the read asked for at most what the caller offered
-            spdlog::error("CUSE: a request of {} bytes does not fit libfuse's {}", n, len);
+            spdlog::error("{}: a request of {} bytes does not fit libfuse's {}", label_, n, len);
             errno = EIO;
             return -1;
         }
@@ -155,12 +158,16 @@ ssize_t CuseRingIo::read_with_ring(int fd, void* buf, std::size_t len) {
     }
 }
 
-ssize_t CuseRingIo::writev(int fd, const iovec* iov, int count) {
+ssize_t FuseRingIo::writev(int fd, const iovec* iov, int count) {
+    // A reply from another thread goes at once, touching nothing of the loop's (a write to the
+    // device is one whole reply, whatever else is in flight).
+    if (std::this_thread::get_id() != loop_thread_.load(std::memory_order_relaxed))
+        return ::writev(fd, iov, count);
     // At once: before the device exists, or while the reply buffer may still be read by a write
     // in flight (a read interrupted by a signal and still queued).
     if (!ring_ || !deferring_ || write_queued_ || read_queued_) return ::writev(fd, iov, count);
     if (reply_pending_) {  // two replies without a read between: the older one goes first
-        if (::write(fd, reply_.data(), reply_.size()) < 0) report_failed_reply(errno);
+        if (::write(fd, reply_.data(), reply_.size()) < 0) report_failed_reply(label_, errno);
         reply_pending_ = false;
     }
     std::size_t total = 0;

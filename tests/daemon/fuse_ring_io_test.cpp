@@ -1,6 +1,6 @@
-// CuseRingIo against a SOCK_SEQPACKET pair standing in for /dev/cuse (one message per read and
+// FuseRingIo against a SOCK_SEQPACKET pair standing in for /dev/cuse (one message per read and
 // per write, as the FUSE device): what the peer sees, in which order, and when.
-#include "daemon/cuse_ring_io.hpp"
+#include "daemon/fuse_ring_io.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -44,23 +44,23 @@ std::string recv_msg(int fd, int ms = 2000) {
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
 }
 
-std::string read_req(CuseRingIo& io, int fd) {
+std::string read_req(FuseRingIo& io, int fd) {
     char buf[256];
     const ssize_t n = io.read(fd, buf, sizeof buf);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "error " + std::to_string(errno);
 }
 
-ssize_t write_reply(CuseRingIo& io, int fd, const std::string& a, const std::string& b) {
+ssize_t write_reply(FuseRingIo& io, int fd, const std::string& a, const std::string& b) {
     iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
     return io.writev(fd, iov, 2);
 }
 
-class CuseRingIoTest : public ::testing::TestWithParam<CuseIoMode> {};
+class FuseRingIoTest : public ::testing::TestWithParam<CuseIoMode> {};
 
 // (A ring has one submitter: each test does all its reads on one thread.)
-TEST_P(CuseRingIoTest, RequestsAndRepliesKeepTheirOrderAndBoundaries) {
+TEST_P(FuseRingIoTest, RequestsAndRepliesKeepTheirOrderAndBoundaries) {
     auto [d, k] = make_pair();
-    CuseRingIo io(GetParam());
+    FuseRingIo io(GetParam(), "test");
     const bool ring = GetParam() == CuseIoMode::ring;
     send_msg(k.get(), "init");
     EXPECT_EQ(read_req(io, d.get()), "init");
@@ -84,9 +84,9 @@ TEST_P(CuseRingIoTest, RequestsAndRepliesKeepTheirOrderAndBoundaries) {
     }
 }
 
-TEST_P(CuseRingIoTest, TwoRepliesWithoutAReadBetweenBothArriveInOrder) {
+TEST_P(FuseRingIoTest, TwoRepliesWithoutAReadBetweenBothArriveInOrder) {
     auto [d, k] = make_pair();
-    CuseRingIo io(GetParam());
+    FuseRingIo io(GetParam(), "test");
     send_msg(k.get(), "a");
     EXPECT_EQ(read_req(io, d.get()), "a");
     io.defer_replies();
@@ -98,15 +98,39 @@ TEST_P(CuseRingIoTest, TwoRepliesWithoutAReadBetweenBothArriveInOrder) {
     EXPECT_EQ(recv_msg(k.get(), 0), "second");
 }
 
+TEST_P(FuseRingIoTest, AReplyFromAnotherThreadLeavesAtOnceWhileTheLoopHoldsItsOwnBack) {
+    auto [d, k] = make_pair();
+    FuseRingIo io(GetParam(), "test");
+    send_msg(k.get(), "a");
+    EXPECT_EQ(read_req(io, d.get()), "a");
+    io.defer_replies();
+    send_msg(k.get(), "b");
+    EXPECT_EQ(read_req(io, d.get()), "b");
+    const bool ring = GetParam() == CuseIoMode::ring;
+    write_reply(io, d.get(), "loop", "-b");  // held back with the ring
+    if (!ring) {
+        EXPECT_EQ(recv_msg(k.get(), 0), "loop-b");
+    }
+    std::thread other([&] { EXPECT_EQ(write_reply(io, d.get(), "worker", "-a"), 8); });
+    other.join();
+    EXPECT_EQ(recv_msg(k.get(), 0), "worker-a");  // not behind the loop's held-back reply
+    send_msg(k.get(), "c");
+    EXPECT_EQ(read_req(io, d.get()), "c");
+    if (ring) {
+        EXPECT_EQ(recv_msg(k.get(), 0), "loop-b");
+    }
+    EXPECT_EQ(recv_msg(k.get(), 0), "");
+}
+
 void no_op(int) {}
 
-TEST_P(CuseRingIoTest, ASignalInterruptsTheWaitAndTheRequestIsNotLost) {
+TEST_P(FuseRingIoTest, ASignalInterruptsTheWaitAndTheRequestIsNotLost) {
     struct sigaction sa {};
     sa.sa_handler = no_op;  // no SA_RESTART: the wait returns EINTR
     struct sigaction old {};
     ASSERT_EQ(::sigaction(SIGUSR2, &sa, &old), 0);
     auto [d, k] = make_pair();
-    CuseRingIo io(GetParam());
+    FuseRingIo io(GetParam(), "test");
     std::atomic<int> first_errno{0};
     std::atomic<bool> first_done{false};
     std::string x, y;
@@ -133,10 +157,10 @@ TEST_P(CuseRingIoTest, ASignalInterruptsTheWaitAndTheRequestIsNotLost) {
     ::sigaction(SIGUSR2, &old, nullptr);
 }
 
-TEST(CuseRingIo, AReplyThatCannotBeWrittenDoesNotCostTheNextRequest) {
+TEST(FuseRingIo, AReplyThatCannotBeWrittenDoesNotCostTheNextRequest) {
     ::signal(SIGPIPE, SIG_IGN);
     auto [d, k] = make_pair();
-    CuseRingIo io(CuseIoMode::ring);
+    FuseRingIo io(CuseIoMode::ring, "test");
     send_msg(k.get(), "a");
     EXPECT_EQ(read_req(io, d.get()), "a");
     ASSERT_TRUE(io.using_ring());
@@ -147,7 +171,7 @@ TEST(CuseRingIo, AReplyThatCannotBeWrittenDoesNotCostTheNextRequest) {
     EXPECT_EQ(read_req(io, d.get()), "b");  // the read linked behind it was queued anew
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, CuseRingIoTest,
+INSTANTIATE_TEST_SUITE_P(Modes, FuseRingIoTest,
                          ::testing::Values(CuseIoMode::ring, CuseIoMode::syscalls),
                          [](const auto& info) {
                              return info.param == CuseIoMode::ring ? std::string("Ring")

@@ -1,31 +1,35 @@
-// CuseRingIo: how the CUSE loop reads requests from /dev/cuse and writes replies. With io_uring,
-// a reply is held back and written in the same io_uring_enter that reads the next request, so a
-// request costs the daemon one system call instead of two (read, then writev). Without io_uring
-// (or with --cuse-io=syscalls) it is plain read() and writev().
+// FuseRingIo: how a FUSE or CUSE loop reads requests from its device and writes replies. With
+// io_uring, a reply is held back and written in the same io_uring_enter that reads the next
+// request, so a request costs the daemon one system call instead of two (read, then writev).
+// Without io_uring (or with --cuse-io=syscalls) it is plain read() and writev().
 #pragma once
 
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <atomic>
 #include <memory>
+#include <string>
+#include <thread>
 #include <vector>
 
 namespace kvmemu::daemon {
 
 enum class CuseIoMode { ring, syscalls };
 
-class CuseRingIo {
+class FuseRingIo {
 public:
-    explicit CuseRingIo(CuseIoMode mode);
-    ~CuseRingIo();
-    CuseRingIo(const CuseRingIo&) = delete;
-    CuseRingIo& operator=(const CuseRingIo&) = delete;
+    // `label` starts the log lines ("CUSE", "vCPU files").
+    FuseRingIo(CuseIoMode mode, std::string label);
+    ~FuseRingIo();
+    FuseRingIo(const FuseRingIo&) = delete;
+    FuseRingIo& operator=(const FuseRingIo&) = delete;
 
-    // libfuse's custom I/O contract: a byte count, or -1 with errno set. Both are called on the
-    // CUSE loop thread only (every handler replies there). read() blocks until a request
-    // arrives; a signal interrupts it with EINTR (a read already queued stays queued and a later
-    // read() returns its result).
+    // libfuse's custom I/O contract: a byte count, or -1 with errno set. read() is called on the
+    // loop thread only; it blocks until a request arrives, and a signal interrupts it with EINTR
+    // (a read already queued stays queued and a later read() returns its result). writev() may
+    // also be called on other threads (a reply made elsewhere): those are written at once.
     ssize_t read(int fd, void* buf, std::size_t len);
     ssize_t writev(int fd, const iovec* iov, int count);
 
@@ -43,6 +47,8 @@ private:
     ssize_t read_with_ring(int fd, void* buf, std::size_t len);
 
     CuseIoMode mode_;
+    const std::string label_;
+    std::atomic<std::thread::id> loop_thread_{};  // the thread that reads (set by read())
     bool plain_ = false;  // decided: read() and writev() (not asked for a ring, or none to be had)
     bool deferring_ = false;
     // Buffers the kernel may still write or read while an operation is in flight: declared
