@@ -71,18 +71,6 @@ ssize_t tr_write_reply(int fd, iovec* iov, int count, void* userdata) {
     return static_cast<CuseDevice*>(userdata)->io().writev(fd, iov, count);
 }
 
-void wake_handler(int /*sig*/) {}
-
-void fuse_log_to_spdlog(enum fuse_log_level level, const char* fmt, va_list ap) {
-    char buf[512];
-    std::vsnprintf(buf, sizeof buf, fmt, ap);
-    std::string msg(buf);
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    if (level <= FUSE_LOG_ERR) spdlog::error("libfuse: {}", msg);
-    else if (level <= FUSE_LOG_NOTICE) spdlog::info("libfuse: {}", msg);
-    else spdlog::debug("libfuse: {}", msg);
-}
-
 std::vector<iovec> to_iovecs(const std::vector<IoRegion>& regions) {
     std::vector<iovec> v;
     v.reserve(regions.size());
@@ -102,14 +90,6 @@ CuseDevice::~CuseDevice() { stop(); }
 
 int CuseDevice::start(std::function<void()> on_ready) {
     on_ready_ = std::move(on_ready);
-    fuse_set_log_func(fuse_log_to_spdlog);
-
-    // The loop thread is woken from its read() of /dev/cuse by SIGUSR1 when stopping.
-    struct sigaction sa {};
-    sa.sa_handler = wake_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: read() must return EINTR
-    sigaction(SIGUSR1, &sa, nullptr);
 
     static const cuse_lowlevel_ops ops = [] {
         cuse_lowlevel_ops o{};
@@ -159,26 +139,13 @@ int CuseDevice::start(std::function<void()> on_ready) {
         session_ = nullptr;
         return -e;
     }
-    loop_ = std::thread([this] {
-        const int r = fuse_session_loop(session_);
-        loop_ended_ = true;
-        if (r != 0 && !stopping_) spdlog::error("CUSE loop ended: {}", std::strerror(-r));
-    });
+    loop_.start(session_, "CUSE");
     return 0;
 }
 
 void CuseDevice::stop() {
     if (session_ == nullptr) return;
-    stopping_ = true;
-    fuse_session_exit(session_);
-    if (loop_.joinable()) {
-        // A signal landing just before the loop blocks again is lost: knock until it has ended.
-        while (!loop_ended_) {
-            pthread_kill(loop_.native_handle(), SIGUSR1);
-            for (int i = 0; i < 10 && !loop_ended_; ++i) ::usleep(1000);
-        }
-        loop_.join();
-    }
+    loop_.stop();
     // (cuse_lowlevel_teardown() would also remove libfuse's signal handlers, long gone.)
     fuse_session_destroy(session_);
     session_ = nullptr;

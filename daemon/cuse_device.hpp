@@ -14,6 +14,7 @@
 #include <thread>
 #include <tuple>
 
+#include "daemon/fuse_loop.hpp"
 #include "daemon/fuse_ring_io.hpp"
 #include "daemon/cuse_user_io.hpp"
 #include "kvm/system.hpp"
@@ -66,11 +67,9 @@ private:
     kvm::System& system_;
     Options options_;
     fuse_session* session_ = nullptr;
-    std::thread loop_;
+    FuseLoop loop_;
     std::function<void()> on_ready_;
     std::atomic<dev_t> rdev_{0};
-    std::atomic<bool> stopping_{false};
-    std::atomic<bool> loop_ended_{false};
     FuseRingIo io_;  // the loop thread's reads and replies
 
     // Touched only on the loop thread.

@@ -59,6 +59,7 @@ Daemon::Daemon(Options options, mmu::NxParams params)
       signals_(io_, SIGTERM, SIGINT),
       system_(options_.kvm, [](pid_t tid) { return caps::may_disable_nx_huge_pages(tid); }, params,
               host_oracles(options_.kvm.host_mapping_level), make_process_guest_pages),
+      vcpu_files_(system_, VcpuFiles::Options{"/dev/fuse", options_.cuse_io}),
       device_(system_, CuseDevice::Options{options_.device_name, "/dev/cuse", options_.cuse_io}),
       recovery_(io_, system_),
       control_(io_, system_, options_.control_path) {}
@@ -75,6 +76,8 @@ int Daemon::run() {
                  KVMEMU_VERSION, options_.device_name, kvm::to_string(options_.kvm.cap_numbering),
                  kvm::to_string(options_.kvm.host_mapping_level),
                  system_.read_param("nx_huge_pages").value().substr(0, 5));
+    if (vcpu_files_.start() != 0) return 1;
+    system_.set_run_area_factory([this](std::uint32_t, pid_t) { return vcpu_files_.make_run_area(); });
     recovery_.start();
     const int e = device_.start([this] {
         // On the CUSE thread: continue on the event loop.
@@ -104,9 +107,10 @@ void Daemon::shutdown(const char* why) {
     stopping_ = true;
     spdlog::info("shutting down ({})", why);
     sd_notify(0, "STOPPING=1");
-    if (supervisor_) supervisor_->stop();
+    if (supervisor_) supervisor_->stop();  // ends running KVM_RUNs
     recovery_.stop();
     control_.stop();
+    vcpu_files_.stop();
     device_.stop();
     io_.stop();
 }

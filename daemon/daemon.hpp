@@ -1,5 +1,6 @@
-// Daemon: kvmemud's top object. Owns the KVM model, the CUSE device, the supervisor server and
-// the Boost.Asio event loop (signals, sockets, timers); the only holder of mutable global state.
+// Daemon: kvmemud's top object. Owns the KVM model, the CUSE device, the vCPU files, the
+// supervisor server and the Boost.Asio event loop (signals, sockets, timers); the only holder of
+// mutable global state.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include "daemon/kvm_backend.hpp"
 #include "daemon/nx_recovery_scheduler.hpp"
 #include "daemon/options.hpp"
+#include "daemon/vcpu_files.hpp"
 #include "kvm/system.hpp"
 #include "mmu/nx_params.hpp"
 
@@ -37,6 +39,7 @@ private:
     boost::asio::io_context io_;
     boost::asio::signal_set signals_;
     kvm::System system_;
+    VcpuFiles vcpu_files_;
     CuseDevice device_;
     NxRecoveryScheduler recovery_;
     ControlServer control_;

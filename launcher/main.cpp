@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
         }
     }
 
-    auto filter = load_notify_filter(kTrappedIoctlType);
+    auto filter = load_notify_filter(kTrappedRequests);
     if (!filter) {
         say(std::string("cannot install the seccomp filter: ") + std::strerror(filter.error()));
         return kOwnFailure;

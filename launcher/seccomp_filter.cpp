@@ -1,4 +1,4 @@
-// load_notify_filter with libseccomp: one SCMP_ACT_NOTIFY rule on the type byte of ioctl's request.
+// load_notify_filter with libseccomp: one SCMP_ACT_NOTIFY rule per ioctl request of the list.
 #include "launcher/seccomp_filter.hpp"
 
 #include <seccomp.h>
@@ -15,7 +15,7 @@ struct CtxRelease {
 };
 using Ctx = std::unique_ptr<void, CtxRelease>;
 
-Expected<Ctx> build(std::uint8_t ioctl_type, bool no_new_privs) {
+Expected<Ctx> build(std::span<const std::uint32_t> requests, bool no_new_privs) {
     Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
     if (!ctx) return Errno{ENOMEM};
     // Kernel errors as they are (EACCES, ...) instead of libseccomp's ECANCELED.
@@ -27,18 +27,20 @@ Expected<Ctx> build(std::uint8_t ioctl_type, bool no_new_privs) {
     if (int r = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, no_new_privs ? 1 : 0); r < 0) {
         return Errno{-r};
     }
-    // _IOC_TYPE is bits 8-15 of the request, whatever the upper bits (the kernel's cmd is the
-    // low 32, and a request passed as a negative int arrives sign-extended): one masked compare.
-    constexpr std::uint64_t kTypeMask = 0xff00;
-    const int r = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
-                                   SCMP_A1_64(SCMP_CMP_MASKED_EQ, kTypeMask,
-                                              static_cast<std::uint64_t>(ioctl_type) << 8));
-    if (r < 0) return Errno{-r};
+    // The kernel's cmd is the low 32 bits of the request, whatever the upper ones (a request
+    // passed as a negative int arrives sign-extended): one masked compare per request.
+    constexpr std::uint64_t kCmdMask = 0xffffffff;
+    for (const std::uint32_t req : requests) {
+        const int r = seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1,
+                                       SCMP_A1_64(SCMP_CMP_MASKED_EQ, kCmdMask, req));
+        if (r < 0) return Errno{-r};
+    }
     return ctx;
 }
 
-Expected<LoadedFilter> load(std::uint8_t ioctl_type, bool no_new_privs) {
-    auto ctx = build(ioctl_type, no_new_privs);
+Expected<LoadedFilter> load(std::span<const std::uint32_t> requests, bool no_new_privs) {
+    if (requests.empty()) return Errno{EINVAL};  // a filter without NOTIFY has no listener
+    auto ctx = build(requests, no_new_privs);
     if (!ctx) return Errno{ctx.error()};
     if (int r = seccomp_load(ctx->get()); r < 0) return Errno{-r};
     // libseccomp loaded it with SECCOMP_FILTER_FLAG_NEW_LISTENER (the filter has a NOTIFY rule)
@@ -50,13 +52,14 @@ Expected<LoadedFilter> load(std::uint8_t ioctl_type, bool no_new_privs) {
 
 }  // namespace
 
-Expected<LoadedFilter> load_notify_filter(std::uint8_t ioctl_type, NoNewPrivs policy) {
+Expected<LoadedFilter> load_notify_filter(std::span<const std::uint32_t> requests,
+                                          NoNewPrivs policy) {
     if (policy == NoNewPrivs::WhenRequired) {
         // The kernel accepts a filter without NO_NEW_PRIVS only from CAP_SYS_ADMIN (EACCES).
-        auto loaded = load(ioctl_type, false);
+        auto loaded = load(requests, false);
         if (loaded || loaded.error() != EACCES) return loaded;
     }
-    return load(ioctl_type, true);
+    return load(requests, true);
 }
 
 }  // namespace kvmemu::launcher

@@ -1,6 +1,5 @@
-// load_notify_filter: installs in the calling process a seccomp filter that sends every ioctl
-// request of one type (_IOC_TYPE) to a user-notification listener (returned) and allows
-// everything else.
+// load_notify_filter: installs in the calling process a seccomp filter that sends the ioctl
+// requests of a list to a user-notification listener (returned) and allows everything else.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +22,10 @@ struct LoadedFilter {
     bool no_new_privs = false;  // whether NO_NEW_PRIVS had to be set
 };
 
-// Matches bits 8-15 of ioctl's request (the kernel's cmd is its low 32 bits). Filters only the
-// native ABI; calls of other ABIs (i386, x32) are allowed through untouched.
+// Matches the low 32 bits of ioctl's request (the kernel's cmd), whatever the upper ones. Filters
+// only the native ABI; calls of other ABIs (i386, x32) are allowed through untouched.
 // Errors: positive errno (EACCES: not allowed; ENOSYS/EOPNOTSUPP: no user notification).
-Expected<LoadedFilter> load_notify_filter(std::uint8_t ioctl_type,
+Expected<LoadedFilter> load_notify_filter(std::span<const std::uint32_t> requests,
                                           NoNewPrivs policy = NoNewPrivs::WhenRequired);
 
 }  // namespace kvmemu::launcher

@@ -1,11 +1,8 @@
-// What kvmemu-run's seccomp filter hands to the daemon's supervisor: every ioctl request of
-// KVM's type (KVMIO, 0xAE), on any fd. Everything else goes straight to the kernel.
-//
-// Trapping the whole type, not only the requests the supervisor serves, is what gives a vCPU fd
-// (a memfd, which has no ioctls of its own) the kernel's answers to every KVM request: EINVAL
-// for an unknown or wrong-scope one, as kvm_vcpu_ioctl() gives, instead of the memfd's ENOTTY.
-// The cost is one supervisor round trip (answered CONTINUE, without fetching the fd) in front of
-// each system and VM ioctl that CUSE then serves.
+// What kvmemu-run's seccomp filter hands to the daemon's supervisor: a short list of KVM ioctl
+// requests, on any fd. Everything else goes straight to the kernel: system and VM requests to
+// the CUSE device, and most vCPU requests to the vCPU fd itself, a file of the daemon's private
+// FUSE mount that answers them (those with a fixed-size argument, through FUSE's restricted
+// ioctl) and EINVAL for anything it does not know, as kvm_vcpu_ioctl() does.
 #pragma once
 
 #include <array>
@@ -15,56 +12,30 @@
 
 namespace kvmemu::launcher {
 
-inline constexpr std::uint8_t kTrappedIoctlType = uapi::KVM_IO_TYPE;
-
-// The requests the supervisor's backend serves itself (the rest of the type it lets through to
-// the kernel, i.e. to CUSE for the system and VM fds, after deciding the fd is not a vCPU's).
-inline constexpr std::array<std::uint32_t, 31> kServedRequests = {
-    // Return a new fd, which CUSE cannot install in the caller.
+inline constexpr std::array<std::uint32_t, 9> kTrappedRequests = {
+    // Return a new fd, which neither CUSE nor FUSE can install in the caller.
     uapi::CREATE_VM,     // system fd -> VM fd (a CUSE file bound to the new VM)
-    uapi::CREATE_VCPU,   // VM fd -> vCPU fd (an mmap-able memfd)
+    uapi::CREATE_VCPU,   // VM fd -> vCPU fd (a file of the daemon's FUSE mount)
     uapi::GET_STATS_FD,  // VM or vCPU fd -> stats fd (a sealed memfd)
 
-    // Served on vCPU fds: a memfd has no ioctls, so the supervisor answers all of them.
-    uapi::RUN,  // may block: served on a per-thread worker
-    uapi::GET_REGS,
-    uapi::SET_REGS,
-    uapi::GET_SREGS,
-    uapi::SET_SREGS,
-    uapi::INTERRUPT,
-    uapi::GET_MSRS,
-    uapi::SET_MSRS,
-    uapi::GET_FPU,
-    uapi::SET_FPU,
+    // vCPU requests FUSE cannot carry: the argument is larger than its _IOC_SIZE (a header and
+    // then an array the daemon reads or writes in the caller's memory) ...
     uapi::SET_CPUID2,
     uapi::GET_CPUID2,
-    uapi::GET_MP_STATE,
-    uapi::SET_MP_STATE,
-    uapi::GET_XSAVE,
-    uapi::SET_XSAVE,
-    uapi::GET_XCRS,
-    uapi::SET_XCRS,
-    uapi::GET_LAPIC,
-    uapi::SET_LAPIC,
-    uapi::GET_VCPU_EVENTS,
-    uapi::SET_VCPU_EVENTS,
-    uapi::GET_DEBUGREGS,
-    uapi::SET_DEBUGREGS,
-
-    // Numbers shared by the VM and the vCPU scope: served for the vCPU; on a VM fd the
-    // supervisor answers CONTINUE and CUSE serves them with the caller's own thread id.
-    uapi::ENABLE_CAP,
-    uapi::GET_TSC_KHZ,
-    uapi::SET_TSC_KHZ,
-    uapi::PRE_FAULT_MEMORY,
+    uapi::GET_MSRS,  // (on the system fd: feature MSRs, let through to CUSE)
+    uapi::SET_MSRS,
+    // ... or the call can wait long, and a signal must interrupt it: served on a worker thread
+    // of the supervisor, which sees the caller's signals.
+    uapi::RUN,
+    uapi::PRE_FAULT_MEMORY,  // (the VM's lock)
 };
 
-// No request twice; none of the daemon's private requests.
+// No request twice; all of KVM's type (the daemon's private requests are of another).
 constexpr bool trapped_list_is_sound() {
-    for (std::size_t i = 0; i < kServedRequests.size(); ++i) {
-        if (uapi::ioc_type(kServedRequests[i]) != uapi::KVM_IO_TYPE) return false;
-        for (std::size_t j = i + 1; j < kServedRequests.size(); ++j) {
-            if (kServedRequests[i] == kServedRequests[j]) return false;
+    for (std::size_t i = 0; i < kTrappedRequests.size(); ++i) {
+        if (uapi::ioc_type(kTrappedRequests[i]) != uapi::KVM_IO_TYPE) return false;
+        for (std::size_t j = i + 1; j < kTrappedRequests.size(); ++j) {
+            if (kTrappedRequests[i] == kTrappedRequests[j]) return false;
         }
     }
     return true;

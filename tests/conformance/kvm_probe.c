@@ -773,9 +773,7 @@ static void section_vm(void)
 	if (v0 >= 0) {
 		IOC("vcpu_fd.create_vcpu(2)", v0, KVM_CREATE_VCPU, 2UL);
 		IOC("vcpu_fd.enable_cap(ptr=1)", v0, KVM_ENABLE_CAP, BAD_PTR);
-		/* System- and VM-scope requests on a vCPU fd are in section ext: kvmemu-run traps only
-		 * the requests served on vCPU fds, so the others reach the memfd (ENOTTY) where real
-		 * KVM answers EINVAL (a documented difference, README "Conformance"). */
+		/* More wrong-scope requests on a vCPU fd: section vcpu, and ext. */
 		close(v0);
 	}
 	close(vm);
@@ -1101,7 +1099,7 @@ static void section_vcpu(void)
 	/* Wrong-scope and unknown KVM requests on a vCPU fd: kvm_vcpu_ioctl() says EINVAL. */
 	IOC("vcpu_fd.check_extension(220)", vcpu, KVM_CHECK_EXTENSION, (long)KVM_CAP_VM_DISABLE_NX_HUGE_PAGES);
 	IOC("vcpu_fd.get_api_version", vcpu, KVM_GET_API_VERSION, 0UL);
-	IOC("vcpu_fd.set_user_memory_region(NULL)", vcpu, KVM_SET_USER_MEMORY_REGION, NULL);
+	/* (A wrong-scope request that carries a struct, with a bad pointer: in section ext.) */
 	IOC("vcpu_fd.unknown_ioctl(_IO(KVMIO,0xfe))", vcpu, PROBE_UNKNOWN_IO, 0UL);
 	close(vcpu);
 	close(vm);
@@ -1482,9 +1480,13 @@ static void section_ext(void)
 	int vcpu = ioctl(v, KVM_CREATE_VCPU, 0UL);
 	if (vcpu >= 0) {
 		IOC("ext.vcpu.pre_fault_memory", vcpu, KVM_PRE_FAULT_MEMORY, &pf);
-		/* Not KVM's type: real KVM says EINVAL; kvmemu-run does not trap other types, so a
-		 * vCPU memfd says ENOTTY. */
+		/* Not KVM's type: kvm_vcpu_ioctl() says EINVAL. */
 		IOC("ext.vcpu.tcgets", vcpu, TCGETS, NULL);
+		/* A VM-scope request on a vCPU fd with a bad pointer: real KVM says EINVAL without
+		 * touching it; kvmemu's vCPU fd is a FUSE file, whose ioctl the kernel hands over only
+		 * after copying in the _IOC_SIZE bytes of an _IOW request, so EFAULT (a documented
+		 * difference, README "Conformance"). */
+		IOC("ext.vcpu.set_user_memory_region(NULL)", vcpu, KVM_SET_USER_MEMORY_REGION, NULL);
 		errno = 0;
 		int s = ioctl(vcpu, KVM_GET_STATS_FD, 0UL);
 		report_fd("ext.vcpu.get_stats_fd", s, errno);

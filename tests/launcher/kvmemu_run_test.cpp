@@ -20,7 +20,7 @@ using supervisor::TrappedIoctl;
 const std::string kRun = KVMEMU_RUN;
 
 void answer_regs(FakeBackend& backend) {
-    backend.on(uapi::GET_REGS,
+    backend.on(uapi::GET_CPUID2,
                [](const TrappedIoctl&, TargetFd&, UserIo&) { return Reply::val(4242); });
 }
 

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "launcher/seccomp_filter.hpp"
 #include "launcher/send_listener.hpp"
@@ -145,7 +146,8 @@ int userio() {
 
 int unlisted() {
     const int fd = devnull();
-    // KVM's type first (trapped, whether the supervisor serves them or not), then others.
+    // None of these is in the list: KVM requests the CUSE device or a vCPU fd serves, an unknown
+    // one, the daemon's private ones, and others.
     const unsigned long reqs[] = {uapi::GET_API_VERSION,    uapi::CHECK_EXTENSION,
                                   uapi::GET_VCPU_MMAP_SIZE, uapi::SET_USER_MEMORY_REGION,
                                   uapi::CREATE_IRQCHIP,     0xaefeUL /* _IO(KVMIO, 0xfe) */,
@@ -160,7 +162,7 @@ int unlisted() {
 int listed() {
     const int fd = devnull();
     int i = 0;
-    for (std::uint32_t req : kvmemu::launcher::kServedRequests) {
+    for (std::uint32_t req : kvmemu::launcher::kTrappedRequests) {
         put_result("l" + std::to_string(i++), call(fd, req, 0));
     }
     return 0;
@@ -281,8 +283,8 @@ int probe() {
     }
     put("pid", static_cast<long>(::getpid()));
     const int fd = devnull();
-    put_result("trapped", call(fd, uapi::GET_REGS, 0));
-    put_result("untrapped", call(fd, TCGETS, 0));  // not of KVM's type
+    put_result("trapped", call(fd, uapi::GET_CPUID2, 0));  // in the launcher's list
+    put_result("untrapped", call(fd, uapi::GET_REGS, 0));  // not: a vCPU fd serves it
     return 0;
 }
 
@@ -316,7 +318,13 @@ int main(int argc, char** argv) {
     const std::string socket = argv[1];
     const std::string scenario = argv[2];
     if (socket != "-") {
-        auto filter = kvmemu::launcher::load_notify_filter(kvmemu::launcher::kTrappedIoctlType);
+        // The launcher's list, and the vCPU requests the scenarios use as markers.
+        std::vector<std::uint32_t> requests(kvmemu::launcher::kTrappedRequests.begin(),
+                                            kvmemu::launcher::kTrappedRequests.end());
+        for (std::uint32_t r : {uapi::GET_REGS, uapi::SET_REGS, uapi::GET_SREGS, uapi::GET_FPU,
+                                uapi::GET_XCRS})
+            requests.push_back(r);
+        auto filter = kvmemu::launcher::load_notify_filter(requests);
         if (!filter) {
             put("setup", std::string("filter:") + std::strerror(filter.error()));
             return 99;
