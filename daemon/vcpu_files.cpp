@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -212,13 +213,6 @@ int VcpuFiles::start() {
         mount_.reset();
         return e;
     }
-    proc_.reset(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!proc_) {
-        e = errno;
-        spdlog::error("vCPU files: cannot open /proc: {}", std::strerror(e));
-        return e;
-    }
-
     static const fuse_lowlevel_ops ops = [] {
         fuse_lowlevel_ops o{};
         o.init = op_init;
@@ -329,12 +323,12 @@ Expected<kvm::RunArea> VcpuFiles::make_run_area() {
     return kvm::RunArea(std::move(fd), std::move(map), std::move(forget));
 }
 
-bool VcpuFiles::thread_in_process(pid_t tid, pid_t tgid) const {
-    // /proc/TGID/task/TID exists only while TID is a thread of TGID.
-    char path[48];
-    std::snprintf(path, sizeof path, "%d/task/%d", static_cast<int>(tgid), static_cast<int>(tid));
-    struct stat st {};
-    return tid > 0 && tgid > 0 && ::fstatat(proc_.get(), path, &st, 0) == 0;
+bool VcpuFiles::thread_in_process(pid_t tid, pid_t tgid) {
+    // The null signal probes without sending: ESRCH unless thread `tid` is in thread group
+    // `tgid` (do_send_specific() looks the thread up, then compares its group, then checks the
+    // permission: EPERM also means "in the group"). Half the cost of a /proc lookup.
+    if (tid <= 0 || tgid <= 0) return false;
+    return ::syscall(SYS_tgkill, tgid, tid, 0) == 0 || errno == EPERM;
 }
 
 void VcpuFiles::on_ioctl(void* request, std::uint64_t ino, std::uint32_t cmd, std::uint64_t arg,

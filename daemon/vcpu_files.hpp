@@ -61,9 +61,11 @@ public:
     [[nodiscard]] Files& files() { return *files_; }
     FuseRingIo& io() { return io_; }
 
+    // Whether thread `tid` belongs to process `tgid`, in one system call (how a vCPU ioctl's
+    // caller is checked against the VM's process).
+    [[nodiscard]] static bool thread_in_process(pid_t tid, pid_t tgid);
+
 private:
-    // Whether thread `tid` belongs to process `tgid`, in one system call.
-    [[nodiscard]] bool thread_in_process(pid_t tid, pid_t tgid) const;
     // Runs a call that would wait on a thread of its own, which replies.
     void call_elsewhere(void* req, kvm::System::VcpuRef ref, kvm::Caller caller, std::uint32_t cmd,
                         std::uint64_t arg, FuseIoctlIo io);
@@ -73,7 +75,6 @@ private:
     Options options_;
     std::shared_ptr<Files> files_;
     UniqueFd mount_;  // the detached mount
-    UniqueFd proc_;   // /proc, for thread_in_process()
     dev_t dev_ = 0;
     fuse_session* session_ = nullptr;
     FuseRingIo io_;
