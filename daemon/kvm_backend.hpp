@@ -1,5 +1,6 @@
 // KvmBackend: answers the ioctls the supervisor traps, on top of the KVM object model: creates
-// VM fds (our CUSE files, bound to a Vm), vCPU fds (memfds) and stats fds, and serves vCPU ioctls.
+// VM fds (our CUSE files, bound to a Vm), vCPU fds (files of VcpuFiles) and stats fds, and serves
+// the vCPU ioctls that are trapped.
 #pragma once
 
 #include <sys/types.h>

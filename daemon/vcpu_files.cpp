@@ -102,6 +102,10 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         return;
     }
     fi->keep_cache = 1;  // never drop the shared pages on open
+    // close() sends nothing and waits for nothing (Linux 5.16+). The loop thread itself may drop
+    // the last reference to a vCPU, closing the daemon's own fd: a FLUSH it had to answer would
+    // never be answered.
+    fi->noflush = 1;
     fuse_reply_open(req, fi);
 }
 

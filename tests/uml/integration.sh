@@ -174,7 +174,7 @@ else
 fi
 
 # Every VM, vCPU and stats fd of every client is gone by now: the daemon must not hold more fds
-# than after the first scenario (each leaked VM would keep vCPU/stats memfds open).
+# than after the first scenario (each leaked VM would keep its vCPU files and stats memfds open).
 if [ -n "$dpid" ]; then
 	fd_now=$(settled_fd_count)
 	if [ "$fd_now" -le $((fd_baseline + 2)) ]; then
