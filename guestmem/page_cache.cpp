@@ -87,7 +87,8 @@ int PageCache::load(std::uint64_t first_page, std::size_t count) {
         local_.push_back({frame(slot), kPageSize});
     }
     const iovec remote{reinterpret_cast<void*>(first_page), count * kPageSize};
-    const IoResult r = memory_.read_batch(local_, {&remote, 1});
+    const IoResult r = memory_.read_batch_unconfirmed(local_, {&remote, 1});
+    reads_unconfirmed_ = true;
     ++stats_.read_calls;
     const std::size_t loaded = r.error == 0 ? count : r.bytes / kPageSize;
     slots_.resize(first_slot + loaded);
@@ -139,7 +140,15 @@ int PageCache::prefetch(std::uint64_t hva, std::size_t len) {
 }
 
 int PageCache::flush() {
-    if (dirty_.empty()) return 0;
+    if (dirty_.empty()) {
+        if (!reads_unconfirmed_) return 0;
+        if (memory_.process().exited()) {
+            error_ = ESRCH;
+            return ESRCH;
+        }
+        reads_unconfirmed_ = false;
+        return 0;
+    }
     ++stats_.flushes;
     std::sort(dirty_.begin(), dirty_.end(),
               [this](std::uint32_t a, std::uint32_t b) { return slots_[a].page < slots_[b].page; });
@@ -171,6 +180,12 @@ int PageCache::flush() {
     stats_.pages_written += changed;
     stats_.bytes_written += done;
     if (r.error != 0) error_ = r.error;
+    // A write batch checks the pidfd before and after; none ran if every page came out unchanged.
+    if (want == 0 && reads_unconfirmed_ && memory_.process().exited()) {
+        error_ = ESRCH;
+        return ESRCH;
+    }
+    if (r.error != ESRCH) reads_unconfirmed_ = false;
     return r.error;
 }
 

@@ -66,7 +66,9 @@ public:
     [[nodiscard]] int error() const noexcept { return error_; }
 
     // Writes every dirty page back to the client, which then become clean. 0 or an errno
-    // (pages not written stay dirty).
+    // (pages not written stay dirty). Also the check that the pages read since the last flush
+    // came from the client: loads skip the pidfd check (one system call per page first
+    // touched), so ESRCH here means the client is gone and nothing read may be used.
     [[nodiscard]] int flush();
     // Drops every copy (dirty ones too: flush() first). Keeps the storage for the next run.
     void invalidate() noexcept;
@@ -103,6 +105,7 @@ private:
     std::uint64_t last_page_ = ~std::uint64_t{0};  // one-entry lookaside
     std::uint32_t last_slot_ = 0;
     int error_ = 0;
+    bool reads_unconfirmed_ = false;  // loaded since the last check that the client is there
     PageCacheStats stats_;
     std::vector<iovec> local_;   // scratch for batches
     std::vector<iovec> remote_;

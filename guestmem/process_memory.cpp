@@ -71,7 +71,7 @@ private:
 }  // namespace
 
 IoResult ProcessMemory::transfer(bool write, std::span<const iovec> local,
-                                 std::span<const iovec> remote) const {
+                                 std::span<const iovec> remote, bool confirm) const {
     const std::size_t want = total(local);
     if (want != total(remote)) return {0, EINVAL};
     if (write && process_.exited()) return {0, ESRCH};
@@ -110,13 +110,18 @@ IoResult ProcessMemory::transfer(bool write, std::span<const iovec> local,
         lc.advance(static_cast<std::size_t>(n));
         rc.advance(static_cast<std::size_t>(n));
     }
-    if (process_.exited()) r.error = ESRCH;
+    if (confirm && process_.exited()) r.error = ESRCH;
     return r;
 }
 
 IoResult ProcessMemory::read_batch(std::span<const iovec> local,
                                    std::span<const iovec> remote) const {
     return transfer(false, local, remote);
+}
+
+IoResult ProcessMemory::read_batch_unconfirmed(std::span<const iovec> local,
+                                               std::span<const iovec> remote) const {
+    return transfer(false, local, remote, false);
 }
 
 IoResult ProcessMemory::write_batch(std::span<const iovec> local,

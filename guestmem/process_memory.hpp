@@ -49,10 +49,16 @@ public:
                                       std::span<const iovec> remote) const;
     [[nodiscard]] IoResult write_batch(std::span<const iovec> local,
                                        std::span<const iovec> remote) const;
+    // read_batch() without the pidfd check: cheaper by one system call, but what it returns may
+    // come from a process that reused the pid of a client that exited and was reaped. Before
+    // anything read this way leaves the daemon (reaches a client), process().exited() must say
+    // the client is still there (PageCache::flush() does).
+    [[nodiscard]] IoResult read_batch_unconfirmed(std::span<const iovec> local,
+                                                  std::span<const iovec> remote) const;
 
 private:
     [[nodiscard]] IoResult transfer(bool write, std::span<const iovec> local,
-                                    std::span<const iovec> remote) const;
+                                    std::span<const iovec> remote, bool confirm = true) const;
 
     ClientProcess process_;
 };

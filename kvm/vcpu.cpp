@@ -443,6 +443,10 @@ long Vcpu::run_locked(Vm& vm, const Caller& caller) {
         return r;
     }
     running_tid_.store(0);
+    if (flushed == ESRCH) {  // the VMM is gone: nothing read from its pid may reach the run page
+        publish_stats();
+        return -EFAULT;
+    }
     if (result.reason == cpu::ExitReason::Intr && control.immediate_exit) {
         // The engine checks immediate_exit before any instruction (after completing a pending
         // IN or MMIO read): -EINTR without an exit, so exit_reason stays what it was.

@@ -295,5 +295,17 @@ TEST_F(PageCacheTest, ErrorsForUnmappedMemoryAndAGoneClient) {
     EXPECT_EQ(cache_->error(), ESRCH);
 }
 
+TEST_F(PageCacheTest, PagesOnlyReadAreConfirmedByTheNextFlush) {
+    const std::uint64_t a = child_.map(MapKind::Small, kPage);
+    ASSERT_NE(a, 0u);
+    ASSERT_NE(cache_->page(a, false), nullptr);
+    EXPECT_EQ(cache_->flush(), 0);  // nothing dirty, the client is there
+    cache_->invalidate();
+    ASSERT_NE(cache_->page(a, false), nullptr);  // read without a pidfd check ...
+    child_.exit();
+    EXPECT_EQ(cache_->flush(), ESRCH);  // ... so the flush says the client is gone
+    EXPECT_EQ(cache_->error(), ESRCH);
+}
+
 }  // namespace
 }  // namespace kvmemu::guestmem
