@@ -23,7 +23,8 @@ struct IoResult {
 //   EFAULT  part of the client range is not mapped (e.g. the client munmap'd its guest memory)
 //           or not accessible that way (a write to a read-only mapping);
 //   ESRCH   the client process has exited (checked through the pidfd after every batch, so a
-//           process that reuses the pid is never reported as the client);
+//           process that reuses the pid is never reported as the client; except by
+//           read_batch_unconfirmed(), whose caller checks later);
 //   EPERM   the daemon may not access the client (no CAP_SYS_PTRACE over it);
 //   ENOMEM  the kernel could not pin the pages.
 // A batch that ends with the client exited is reported as ESRCH whatever it moved: read data is
