@@ -98,7 +98,13 @@ void Session::loop() {
         for (std::size_t i = 2; i < fds.size(); ++i) {
             if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) process_exited(fd_owner[i]);
         }
-        watch_workers();
+        // Blocked calls are watched once a period, not after every notification: a KVM_RUN
+        // handed to its worker a moment ago costs no ID_VALID of its own.
+        const auto now = std::chrono::steady_clock::now();
+        if (r == 0 || now - last_watch_ >= std::chrono::milliseconds(kWatchPeriodMs)) {
+            watch_workers();
+            last_watch_ = now;
+        }
     }
     finish(true);
 }

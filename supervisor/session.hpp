@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,6 +49,7 @@ class Session {
     static constexpr int kWatchPeriodMs = 5;
 
   private:
+    std::chrono::steady_clock::time_point last_watch_{};  // loop thread only
     struct Private {
         explicit Private() = default;
     };
