@@ -99,11 +99,14 @@ void Session::loop() {
             if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) process_exited(fd_owner[i]);
         }
         // Blocked calls are watched once a period, not after every notification: a KVM_RUN
-        // handed to its worker a moment ago costs no ID_VALID of its own.
-        const auto now = std::chrono::steady_clock::now();
-        if (r == 0 || now - last_watch_ >= std::chrono::milliseconds(kWatchPeriodMs)) {
-            watch_workers();
-            last_watch_ = now;
+        // handed to its worker a moment ago costs no ID_VALID of its own (the clock is the
+        // vDSO's on a real host; only read while something runs).
+        if (any_running || r == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (r == 0 || now - last_watch_ >= std::chrono::milliseconds(kWatchPeriodMs)) {
+                watch_workers();
+                last_watch_ = now;
+            }
         }
     }
     finish(true);
