@@ -9,7 +9,6 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "daemon/fuse_ioctl_io.hpp"
+#include "supervisor/notify_syscalls.hpp"
 #include "uapi/kvm_run.hpp"
 
 namespace kvmemu::daemon {
@@ -327,14 +327,6 @@ Expected<kvm::RunArea> VcpuFiles::make_run_area() {
     return kvm::RunArea(std::move(fd), std::move(map), std::move(forget));
 }
 
-bool VcpuFiles::thread_in_process(pid_t tid, pid_t tgid) {
-    // The null signal probes without sending: ESRCH unless thread `tid` is in thread group
-    // `tgid` (do_send_specific() looks the thread up, then compares its group, then checks the
-    // permission: EPERM also means "in the group"). Half the cost of a /proc lookup.
-    if (tid <= 0 || tgid <= 0) return false;
-    return ::syscall(SYS_tgkill, tgid, tid, 0) == 0 || errno == EPERM;
-}
-
 void VcpuFiles::on_ioctl(void* request, std::uint64_t ino, std::uint32_t cmd, std::uint64_t arg,
                          std::span<const std::byte> in, std::size_t out_size) {
     auto* req = static_cast<fuse_req_t>(request);
@@ -345,8 +337,9 @@ void VcpuFiles::on_ioctl(void* request, std::uint64_t ino, std::uint32_t cmd, st
     }
     const pid_t tid = fuse_req_ctx(req)->pid;
     const pid_t owner = ref.vm->owner();
-    // kvm_vcpu_ioctl(): only the VM's process may use its vCPUs (EIO otherwise).
-    const kvm::Caller caller{tid, thread_in_process(tid, owner) ? owner : 0};
+    // kvm_vcpu_ioctl(): only the VM's process may use its vCPUs (EIO otherwise). One system
+    // call (tgkill with the null signal), half the cost of a /proc lookup.
+    const kvm::Caller caller{tid, supervisor::sys::thread_in_group(owner, tid) == 0 ? owner : 0};
     if (caller.tgid == 0)
         spdlog::debug("vCPU files: ioctl {:#x} on a vCPU of pid {} from thread {} of another "
                       "process: EIO", cmd, owner, tid);

@@ -61,10 +61,6 @@ public:
     [[nodiscard]] Files& files() { return *files_; }
     FuseRingIo& io() { return io_; }
 
-    // Whether thread `tid` belongs to process `tgid`, in one system call (how a vCPU ioctl's
-    // caller is checked against the VM's process).
-    [[nodiscard]] static bool thread_in_process(pid_t tid, pid_t tgid);
-
 private:
     // Runs a call that would wait on a thread of its own, which replies.
     void call_elsewhere(void* req, kvm::System::VcpuRef ref, kvm::Caller caller, std::uint32_t cmd,

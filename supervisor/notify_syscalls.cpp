@@ -75,7 +75,11 @@ int pidfd_alive(int pidfd) {
 }
 
 int thread_in_group(pid_t tgid, pid_t tid) {
-    return result(::syscall(SYS_tgkill, tgid, tid, 0));
+    // The null signal probes without sending. do_send_specific() looks the thread up, compares
+    // its group, and only then checks the permission: EPERM also means "in the group" (a daemon
+    // without CAP_KILL asking about another user's thread).
+    const int r = result(::syscall(SYS_tgkill, tgid, tid, 0));
+    return r == -EPERM ? 0 : r;
 }
 
 }  // namespace kvmemu::supervisor::sys

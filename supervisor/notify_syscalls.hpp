@@ -29,7 +29,8 @@ int pidfd_open(pid_t pid);
 int pidfd_getfd(int pidfd, int target_fd);
 // 0 while the process the pidfd refers to exists (zombies included), -ESRCH once reaped.
 int pidfd_alive(int pidfd);
-// 0 when `tid` is currently a thread of process `tgid`.
+// 0 when `tid` is currently a thread of process `tgid` (-ESRCH when not, or gone; -EINVAL for a
+// pid <= 0). Whether the daemon may signal it does not matter.
 int thread_in_group(pid_t tgid, pid_t tid);
 
 }  // namespace kvmemu::supervisor::sys

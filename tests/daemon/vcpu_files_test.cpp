@@ -125,30 +125,6 @@ TEST_F(VcpuFilesTest, AnotherProcessGetsEio) {
     EXPECT_EQ(::ioctl(fd.get(), KVM_GET_REGS, &regs), 0);  // the owner still can
 }
 
-TEST(VcpuFilesThreadCheck, ATidIsInItsOwnProcessOnlyWhateverThePermission) {
-    const pid_t me = ::getpid(), tid = gettid_();
-    EXPECT_TRUE(VcpuFiles::thread_in_process(tid, me));
-    EXPECT_TRUE(VcpuFiles::thread_in_process(me, me));
-    pid_t other_tid = 0;
-    std::thread t([&] { other_tid = gettid_(); });
-    t.join();  // gone
-    EXPECT_FALSE(VcpuFiles::thread_in_process(other_tid, me));
-    EXPECT_FALSE(VcpuFiles::thread_in_process(tid, 1));
-    EXPECT_FALSE(VcpuFiles::thread_in_process(0, me));
-    if (::geteuid() != 0) GTEST_SKIP() << "the unprivileged half needs root to drop to nobody";
-    // From a process that may not signal us (another uid, no CAP_KILL): still answered.
-    const pid_t child = ::fork();
-    if (child == 0) {
-        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
-            ::_exit(2);
-        const bool ok = VcpuFiles::thread_in_process(tid, me) && !VcpuFiles::thread_in_process(tid, 1);
-        ::_exit(ok ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-}
-
 TEST_F(VcpuFilesTest, TheProgramsMappingIsTheDaemons) {
     auto [v, fd] = vcpu(0);
     ASSERT_TRUE(fd);
