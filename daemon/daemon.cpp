@@ -77,7 +77,7 @@ int Daemon::run() {
                  kvm::to_string(options_.kvm.host_mapping_level),
                  system_.read_param("nx_huge_pages").value().substr(0, 5));
     if (vcpu_files_.start() != 0) return 1;
-    system_.set_run_area_factory([this](std::uint32_t, pid_t) { return vcpu_files_.make_run_area(); });
+    system_.set_run_area_factory([this] { return vcpu_files_.make_run_area(); });
     recovery_.start();
     const int e = device_.start([this] {
         // On the CUSE thread: continue on the event loop.

@@ -4,9 +4,6 @@
 // private FUSE mount, whose ioctls then reach the daemon without seccomp).
 #pragma once
 
-#include <sys/types.h>
-
-#include <cstdint>
 #include <functional>
 #include <utility>
 
@@ -53,8 +50,8 @@ private:
     std::function<void()> on_close_;
 };
 
-// Makes the run area of vCPU `vcpu_id` of a VM owned by process `owner`.
-using RunAreaFactory = std::function<Expected<RunArea>(std::uint32_t vcpu_id, pid_t owner)>;
+// Makes the run area of a new vCPU.
+using RunAreaFactory = std::function<Expected<RunArea>()>;
 
 // A memfd of KVM_GET_VCPU_MMAP_SIZE bytes (what a factory-less System uses).
 Expected<RunArea> make_memfd_run_area();

@@ -46,7 +46,7 @@ Expected<std::unique_ptr<Vcpu>> Vcpu::create(std::uint32_t id, pid_t owner_tgid,
                                              std::unique_ptr<GuestPages> pages,
                                              bool in_kernel_lapic,
                                              const RunAreaFactory& run_area) {
-    auto area = run_area ? run_area(id, owner_tgid) : make_memfd_run_area();
+    auto area = run_area ? run_area() : make_memfd_run_area();
     if (!area) return Errno{area.error()};
     auto stats = StatsFile::create("kvm-" + std::to_string(owner_tgid) + "/vcpu-" + std::to_string(id),
                                    kVcpuStatDescriptors, kVcpuStatsDataSize);

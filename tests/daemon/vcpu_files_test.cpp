@@ -37,7 +37,7 @@ protected:
             GTEST_SKIP() << "needs root and /dev/fuse";
         files_ = std::make_unique<VcpuFiles>(system_, VcpuFiles::Options{});
         ASSERT_EQ(files_->start(), 0);
-        system_.set_run_area_factory([this](std::uint32_t, pid_t) { return files_->make_run_area(); });
+        system_.set_run_area_factory([this] { return files_->make_run_area(); });
         auto vm = system_.create_vm(self(), 0);
         ASSERT_TRUE(vm);
         vm_ = *vm;
