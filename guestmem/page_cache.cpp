@@ -139,16 +139,18 @@ int PageCache::prefetch(std::uint64_t hva, std::size_t len) {
     return 0;
 }
 
-int PageCache::flush() {
-    if (dirty_.empty()) {
-        if (!reads_unconfirmed_) return 0;
-        if (memory_.process().exited()) {
-            error_ = ESRCH;
-            return ESRCH;
-        }
-        reads_unconfirmed_ = false;
-        return 0;
+int PageCache::confirm_reads() {
+    if (!reads_unconfirmed_) return 0;
+    if (memory_.process().exited()) {
+        error_ = ESRCH;
+        return ESRCH;
     }
+    reads_unconfirmed_ = false;
+    return 0;
+}
+
+int PageCache::flush() {
+    if (dirty_.empty()) return confirm_reads();
     ++stats_.flushes;
     std::sort(dirty_.begin(), dirty_.end(),
               [this](std::uint32_t a, std::uint32_t b) { return slots_[a].page < slots_[b].page; });
@@ -181,10 +183,7 @@ int PageCache::flush() {
     stats_.bytes_written += done;
     if (r.error != 0) error_ = r.error;
     // A write batch checks the pidfd before and after; none ran if every page came out unchanged.
-    if (want == 0 && reads_unconfirmed_ && memory_.process().exited()) {
-        error_ = ESRCH;
-        return ESRCH;
-    }
+    if (want == 0) return confirm_reads();
     if (r.error != ESRCH) reads_unconfirmed_ = false;
     return r.error;
 }

@@ -91,6 +91,8 @@ private:
     std::uint8_t* snapshot(std::size_t slot);
     std::size_t new_slot(std::uint64_t page);
     int load(std::uint64_t first_page, std::size_t count);
+    // ESRCH if pages were loaded since the last check and the client has exited since; else 0.
+    int confirm_reads();
     void mark_dirty(std::uint32_t slot);
     // Appends the client ranges to write for dirty slot `s`; returns their byte count.
     std::size_t add_runs(std::uint32_t s);
