@@ -46,6 +46,14 @@ struct VcpuFiles::Files {
         const std::lock_guard lock(mu);
         return content.contains(ino);
     }
+    // The part of file `ino`'s content that [off, off + size) covers (empty past the end, or for
+    // a file that is gone). Under `mu`.
+    std::span<std::byte> range_locked(fuse_ino_t ino, off_t off, std::size_t size) {
+        const auto it = content.find(ino);
+        if (it == content.end() || off < 0 || static_cast<std::size_t>(off) >= kFileSize) return {};
+        const auto at = static_cast<std::size_t>(off);
+        return std::span(it->second).subspan(at, std::min(size, kFileSize - at));
+    }
 };
 
 namespace {
@@ -114,13 +122,8 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
     std::vector<std::byte> buf;
     {
         const std::lock_guard lock(files.mu);
-        const auto it = files.content.find(ino);
-        if (it != files.content.end() && off >= 0 && static_cast<std::size_t>(off) < kFileSize) {
-            const auto at = static_cast<std::size_t>(off);
-            const std::size_t n = std::min(size, kFileSize - at);
-            buf.assign(it->second.begin() + static_cast<long>(at),
-                       it->second.begin() + static_cast<long>(at + n));
-        }
+        const auto bytes = files.range_locked(ino, off, size);
+        buf.assign(bytes.begin(), bytes.end());
     }
     fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), buf.size());
 }
@@ -131,12 +134,8 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off
     auto& files = files_of(req).files();
     {
         const std::lock_guard lock(files.mu);
-        const auto it = files.content.find(ino);
-        if (it != files.content.end() && off >= 0 && static_cast<std::size_t>(off) < kFileSize) {
-            const auto at = static_cast<std::size_t>(off);
-            const std::size_t n = std::min(size, kFileSize - at);
-            std::memcpy(it->second.data() + at, data, n);
-        }
+        const auto bytes = files.range_locked(ino, off, size);
+        if (!bytes.empty()) std::memcpy(bytes.data(), data, bytes.size());
     }
     fuse_reply_write(req, size);
 }
