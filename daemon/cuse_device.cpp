@@ -6,8 +6,6 @@
 #include <cuse_lowlevel.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>

@@ -30,8 +30,9 @@ Reply KvmBackend::handle(const supervisor::TrappedIoctl& call, supervisor::Targe
     const kvm::Caller caller{call.tid, call.tgid};
     if (S_ISCHR(target.st.st_mode) && target.st.st_rdev == rdev_) {
         // Our CUSE device: the system fd or a VM fd. Only the requests that return a new fd
-        // need the supervisor; CUSE serves every other one (the filter traps all of KVM's
-        // type), so those go on at once, without fetching the fd.
+        // need the supervisor; CUSE serves the other trapped ones (KVM_GET_MSRS on the system
+        // fd, KVM_RUN on a VM fd, ...: the filter matches numbers, not fds), so those go on at
+        // once, without fetching the fd.
         if (call.cmd != u::CREATE_VM && call.cmd != u::CREATE_VCPU && call.cmd != u::GET_STATS_FD)
             return Reply::cont();
         const int fd = target.get();  // ask the device which
